@@ -1,0 +1,55 @@
+"""``detect_anomaly()``: find the op that first produced NaN or Inf.
+
+Inside the block every op's forward output and every gradient that backward
+computes is checked for non-finite values; the first one raises a
+``FloatingPointError`` naming the op and where in the user's code it ran.
+This slows everything down (one ``isfinite`` per op), so it is a debugging
+tool, off by default.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_anomaly_enabled() -> bool:
+    return getattr(_state, "enabled", False)
+
+
+class detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Context manager that checks every forward output and gradient for NaN/Inf."""
+
+    def __enter__(self):
+        self._prev = is_anomaly_enabled()
+        _state.enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+def user_stack() -> str:
+    """The caller's stack without axon's own frames: where the op was written."""
+    frames = [f for f in traceback.extract_stack()[:-1] if "/axon/" not in f.filename]
+    return "".join(traceback.format_list(frames[-4:]))
+
+
+def check_finite(array, op_name: str, what: str, stack: str | None = None) -> None:
+    """Raise ``FloatingPointError`` if ``array`` holds NaN or Inf."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fc":
+        return
+    if np.isfinite(array).all():
+        return
+    n_nan = int(np.isnan(array).sum())
+    n_inf = int(np.isinf(array).sum())
+    where = f"\nThe op was called at:\n{stack}" if stack else ""
+    raise FloatingPointError(
+        f"{op_name}: {what} has {n_nan} NaN and {n_inf} Inf values "
+        f"(shape {array.shape}){where}"
+    )

@@ -1,0 +1,69 @@
+"""Matrix multiplication, with NumPy's rules for 1-D and batched operands.
+
+For C = A @ B (last two dims are the matrices, leading dims broadcast):
+    dL/dA = dL/dC @ B^T        dL/dB = A^T @ dL/dC
+each summed over the batch dims that broadcasting added.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axon.autograd.function import Function
+from axon.ops.elementwise import as_tensor, sum_to_shape
+from axon.ops.movement import reshape, squeeze, unsqueeze
+
+
+class MatMul(Function):
+    """A @ B for operands with at least two dims."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(MatMul.apply(grad, b.mT), a.shape)
+        if self.needs_input_grad[1]:
+            if b.ndim == 2 and a.ndim > 2:
+                # (..., n, k) x (k, m): fold the batch into rows, one large GEMM
+                # instead of a batched product followed by a sum.
+                k, m = b.shape
+                gb = MatMul.apply(reshape(a, -1, k).mT, reshape(grad, -1, m))  # (k, m)
+            else:
+                gb = sum_to_shape(MatMul.apply(a.mT, grad), b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy/PyTorch semantics.
+
+    Shape:
+        1-D @ 1-D -> scalar;  (n,k) @ (k,) -> (n,);  (k,) @ (k,m) -> (m,);
+        (..., n, k) @ (..., k, m) -> (..., n, m) with the leading dims broadcast.
+    """
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: {ka} != {kb}")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dims of shapes {a.shape} and {b.shape} don't broadcast"
+        ) from None
+    if a.dtype != b.dtype and a.dtype.kind == b.dtype.kind == "f":
+        common = np.result_type(a.dtype, b.dtype)
+        a, b = a.to(common), b.to(common)
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(MatMul.apply(unsqueeze(a, 0), unsqueeze(b, 1)), ())
+    if a.ndim == 1:
+        return squeeze(MatMul.apply(unsqueeze(a, 0), b), -2)
+    if b.ndim == 1:
+        return squeeze(MatMul.apply(a, unsqueeze(b, 1)), -1)
+    return MatMul.apply(a, b)
