@@ -117,7 +117,8 @@ from axon.tensor import Tensor, _install_operators
 
 _install_operators()
 
-from axon import autograd  # noqa: E402  (public subpackage)
+from axon import autograd, nn  # noqa: E402  (public subpackages)
+from axon.serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 

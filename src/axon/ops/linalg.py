@@ -67,3 +67,47 @@ def matmul(a, b):
     if b.ndim == 1:
         return squeeze(MatMul.apply(a, unsqueeze(b, 1)), -1)
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    """y = x W^T + b, fused: one GEMM forward, and the weight gradient comes out (out, in).
+
+        dL/dx = g W        dL/dW = g^T x  (batch dims folded into rows)        dL/db = sum(g)
+    """
+
+    def forward(self, x, weight, bias):
+        self.save_for_backward(x, weight)
+        self.has_bias = bias is not None
+        y = np.matmul(x, weight.T)
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, grad):
+        x, weight = self.saved_tensors
+        n_out, n_in = weight.shape
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = MatMul.apply(grad, weight) if grad.ndim >= 2 else matmul(grad, weight)
+        g2 = reshape(grad, -1, n_out)  # (rows, out)
+        if self.needs_input_grad[1]:
+            gw = MatMul.apply(g2.mT, reshape(x, -1, n_in))  # (out, in)
+        if self.has_bias and self.needs_input_grad[2]:
+            gb = g2.sum(0)
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, as ``torch.nn.functional.linear``.
+
+    Shape: x (..., in), weight (out, in), bias (out,) -> (..., out).
+    """
+    x = as_tensor(x)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} doesn't match weight of shape {weight.shape} "
+            f"(expected input (..., {weight.shape[-1]}))"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias shape {bias.shape} doesn't match weight {weight.shape}")
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,17 @@
+"""Neural-network building blocks: Module, Parameter, containers, layers, losses.
+
+Each family of layers lives in its own file; this module gathers their public
+names (``nn.Linear``, ``nn.Conv2d``, ``nn.LSTM`` ...), as ``torch.nn`` does.
+"""
+
+from axon.nn import functional, init
+from axon.nn.containers import ModuleDict, ModuleList, Sequential
+from axon.nn.linear import Flatten, Identity, Linear, Unflatten
+from axon.nn.module import Module
+from axon.nn.parameter import Parameter
+
+# --- core layers: activations, dropout, embedding, layer/RMS norm, losses (nn-core) ---
+
+# --- convolution, pooling, batch/group norm (nn-conv) ---
+
+# --- recurrent, attention, transformer, positional encodings (nn-seq) ---
