@@ -11,6 +11,17 @@ from axon.nn.module import Module
 from axon.nn.parameter import Parameter
 
 # --- core layers: activations, dropout, embedding, layer/RMS norm, losses (nn-core) ---
+from axon.nn import utils
+from axon.nn.activation import (
+    ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
+from axon.nn.dropout import Dropout, Dropout2d
+from axon.nn.embedding import Embedding
+from axon.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+    MSELoss, NLLLoss, SmoothL1Loss,
+)
+from axon.nn.normalization import LayerNorm, RMSNorm
 
 # --- convolution, pooling, batch/group norm (nn-conv) ---
 

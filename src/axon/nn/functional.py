@@ -11,6 +11,13 @@ from axon.ops.movement import one_hot, pad  # noqa: F401
 from axon.ops.nn import log_softmax, softmax  # noqa: F401
 
 # --- core layers: dropout, embedding, layer/RMS norm, losses (nn-core) ---
+from axon.ops.dropout import dropout, dropout2d  # noqa: F401
+from axon.ops.embedding import embedding  # noqa: F401
+from axon.ops.loss import (  # noqa: F401
+    binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity, cross_entropy,
+    huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
+)
+from axon.ops.norm import layer_norm, rms_norm  # noqa: F401
 
 # --- convolution, pooling, batch/group norm (nn-conv) ---
 

@@ -79,6 +79,19 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning {name!r}"
             )
+        # as PyTorch: replacing a registered weight or child with anything else is an
+        # error, not a silent unregistering (the weight would stop being trained)
+        if value is not None and not isinstance(value, Parameter):
+            if name in self.__dict__.get("_parameters", ()):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign a {type(value).__name__} as "
+                    f"parameter {name!r} (a Parameter or None expected)"
+                )
+            if name in self.__dict__.get("_modules", ()) and not isinstance(value, Module):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign a {type(value).__name__} as "
+                    f"child module {name!r} (a Module or None expected)"
+                )
         for store in ("_parameters", "_buffers", "_modules"):
             if store in self.__dict__ and name in self.__dict__[store]:
                 if store == "_buffers" and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
