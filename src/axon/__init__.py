@@ -117,7 +117,7 @@ from axon.tensor import Tensor, _install_operators
 
 _install_operators()
 
-from axon import autograd, nn  # noqa: E402  (public subpackages)
+from axon import autograd, data, nn, optim  # noqa: E402  (public subpackages)
 from axon.serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
