@@ -28,7 +28,8 @@ def _new(array, requires_grad: bool) -> Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats become float32 by default)."""
     arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype, copy=True)
-    if dtype is None and arr.dtype == np.float64 and not isinstance(data, (np.ndarray, Tensor)):
+    from_numpy_or_tensor = isinstance(data, (np.ndarray, np.generic, Tensor))  # keep their dtype
+    if dtype is None and arr.dtype == np.float64 and not from_numpy_or_tensor:
         arr = arr.astype(_DEFAULT_FLOAT)
     return Tensor(arr, requires_grad=requires_grad)
 

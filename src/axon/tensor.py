@@ -11,7 +11,8 @@ Differences from PyTorch, on purpose:
 - ``.dtype`` is a NumPy dtype; ``axon.float32`` and friends are NumPy dtypes.
 - In-place ops (``add_``, ``x += y``, ``x[i] = v``) on a tensor that is part
   of a graph compute the new value out of place and re-point the tensor to
-  it, so values saved for backward are never overwritten.
+  it, so values saved for backward are never overwritten (and views taken
+  before the op keep the old values).
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        # NumPy 2 asks for a copy (np.array(t)) with copy=True: never hand out our own array then
+        return array.copy() if copy and array is self.data else array
 
     def __float__(self) -> float:
         return float(self.item())
@@ -305,19 +308,29 @@ class Tensor:
                     "changed in place while autograd records; wrap the update in "
                     "axon.no_grad() or use an out-of-place op"
                 )
+            if result.shape != self.shape or not np.can_cast(result.dtype, self.dtype, "same_kind"):
+                raise self._write_error(result, name)
+            if result.dtype != self.dtype:
+                result = result.to(self.dtype)  # an in-place op keeps the tensor's dtype
             self.data = result.data
             self._ctx, self._out_idx = result._ctx, result._out_idx
             self.requires_grad = result.requires_grad
+            # self now *is* the result, a new array: views of the old array and the
+            # nodes that saved it keep their values and their version counter
+            self._vc = result._vc
         else:
             try:
                 np.copyto(self.data, result.data, casting="same_kind")
             except (TypeError, ValueError) as e:
-                raise TypeError(
-                    f"{name}: can't write a result of dtype {result.dtype} and shape "
-                    f"{result.shape} into a tensor of dtype {self.dtype} and shape {self.shape}"
-                ) from e
-        self._vc[0] += 1
+                raise self._write_error(result, name) from e
+            self._vc[0] += 1
         return self
+
+    def _write_error(self, result: Tensor, name: str) -> TypeError:
+        return TypeError(
+            f"{name}: can't write a result of dtype {result.dtype} and shape "
+            f"{result.shape} into a tensor of dtype {self.dtype} and shape {self.shape}"
+        )
 
     def add_(self, other, alpha=1) -> Tensor:
         return self._inplace(self + (other if alpha == 1 else other * alpha), "add_")
@@ -342,7 +355,11 @@ class Tensor:
 
     def copy_(self, src) -> Tensor:
         src = src if isinstance(src, Tensor) else Tensor(src)
-        return self._inplace(src.expand(*self.shape) if src.shape != self.shape else src, "copy_")
+        if src.shape != self.shape:
+            src = src.expand(*self.shape)
+        if is_grad_enabled() and (self.requires_grad or src.requires_grad):
+            src = src.clone()  # inside a graph self is re-pointed: never to src's own array
+        return self._inplace(src, "copy_")
 
     def fill_(self, value) -> Tensor:
         return self._inplace(Tensor._make(np.full(self.shape, value, self.dtype)), "fill_")
@@ -381,8 +398,14 @@ class Tensor:
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:
+        data = self.data
+        # PyTorch's style: 4 decimals for all elements ("1.0000, 2.5000") unless
+        # every finite value is a whole number ("1., 2.")
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        fixed = data.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3
+            data, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3,
+            floatmode="fixed" if fixed else "maxprec",
         )
         extras = []
         if self.data.dtype not in (np.float32, np.int64, np.bool_):

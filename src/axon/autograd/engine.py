@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axon.autograd.anomaly import check_finite, is_anomaly_enabled
+from axon.autograd.anomaly import check_finite, is_anomaly_enabled, paused
 from axon.autograd.function import Function
 from axon.autograd.grad_mode import set_grad_enabled
 
@@ -56,13 +56,19 @@ def _topological_order(roots):
 
 
 def _needed(order, targets):
-    """ids of nodes whose backward leads to one of ``targets`` (for ``grad()``)."""
-    needed = set(targets)
+    """ids of nodes whose backward leads to one of ``targets`` (for ``grad()``).
+
+    A target's own backward runs only if it leads to another target: ``grad(loss, h)``
+    must not free (or pay for) the graph below ``h``.
+    """
+    reaches = set(targets)
+    needed = set()
     for node in reversed(order):
         if isinstance(node, Function) and any(
-            p is not None and id(p[0]) in needed for p in node.parents
+            p is not None and id(p[0]) in reaches for p in node.parents
         ):
             needed.add(id(node))
+            reaches.add(id(node))
     return needed
 
 
@@ -115,7 +121,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 continue
 
             node._check_not_released()
-            in_grads = node.backward(*outs)
+            if is_anomaly_enabled():
+                with paused():  # the check below names this node, not an op inside it
+                    in_grads = node.backward(*outs)
+            else:
+                in_grads = node.backward(*outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             # One gradient per forward argument; trailing non-tensor arguments

@@ -37,6 +37,7 @@ from axon.autograd.anomaly import check_finite, is_anomaly_enabled, user_stack
 from axon.autograd.grad_mode import is_grad_enabled
 
 _RELEASED = object()  # marks a node whose saved arrays were freed by backward
+_GRAPH_ATTRS = frozenset(("parents", "needs_input_grad", "_input_meta", "_out_meta"))  # no arrays
 
 
 class Function:
@@ -120,10 +121,18 @@ class Function:
         packed = []
         for item in self._to_save:
             entry = ("const", item)
-            if isinstance(item, np.ndarray):
+            # np.generic too: a ufunc on a 0-d array returns a NumPy scalar
+            if isinstance(item, (np.ndarray, np.generic)):
                 for a, r in zip(args, raw, strict=True):
                     if r is item and hasattr(a, "_vc"):
-                        entry = ("input", a, a._vc, a._vc[0])
+                        # Save what the input *is now* (array, node, version), not the
+                        # Tensor object: an in-place op inside a graph later re-points
+                        # that object to a new value. Leaves keep their identity, as
+                        # gradients (and double-backward ones) are delivered to them.
+                        if a._ctx is None and a.requires_grad:
+                            entry = ("leaf", a, a._vc, a._vc[0])
+                        else:
+                            entry = ("input", r, a._ctx, a._out_idx, a._vc, a._vc[0])
                         break
                 else:
                     for j, o in enumerate(outs):
@@ -143,10 +152,19 @@ class Function:
         result = []
         for entry in self._saved:
             kind = entry[0]
-            if kind == "input":
+            if kind == "leaf":
                 _, tensor, vc, version = entry
                 self._check_version(vc, version, tensor.shape)
                 result.append(tensor)
+            elif kind == "input":
+                _, array, node, idx, vc, version = entry
+                self._check_version(vc, version, np.shape(array))
+                t = Tensor._make(array, vc)
+                if node is not None:  # a non-leaf: keep it connected for double backward
+                    t.requires_grad = True
+                    t._ctx = node
+                    t._out_idx = idx
+                result.append(t)
             elif kind == "output":
                 _, j, array, vc, version = entry
                 self._check_version(vc, version, array.shape)
@@ -175,7 +193,12 @@ class Function:
         had_state = bool(self._saved)
         self._saved = _RELEASED
         for key, value in list(vars(self).items()):
-            if isinstance(value, np.ndarray):
+            # arrays, and tuples holding some (an index like x[mask, idx])
+            if isinstance(value, np.ndarray) or (
+                isinstance(value, tuple)
+                and key not in _GRAPH_ATTRS
+                and any(isinstance(v, np.ndarray) for v in value)
+            ):
                 delattr(self, key)
                 had_state = True
         self._had_state = had_state

@@ -31,6 +31,14 @@ class _GradMode:
 
     _enabled: bool = True
 
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        if cls is set_grad_enabled or not (args or kwargs):
+            return self
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return self(args[0])  # ``@no_grad`` without parentheses, as PyTorch allows
+        raise TypeError(f"{cls.__name__}() takes no arguments (or the function it decorates)")
+
     def __enter__(self):
         self._prev = is_grad_enabled()
         _set(self._enabled)
@@ -66,12 +74,22 @@ class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
-    """Set graph recording on or off: ``with set_grad_enabled(train): ...``."""
+    """Set graph recording on or off: ``with set_grad_enabled(train): ...``.
+
+    As in PyTorch, a plain call ``set_grad_enabled(False)`` switches the mode
+    right away (until switched back); as a context manager it is restored on exit.
+    """
 
     def __init__(self, mode: bool = True):
         self._enabled = bool(mode)
+        self._prev = is_grad_enabled()
+        _set(self._enabled)
+
+    def __enter__(self):
+        return self  # already switched by __init__
 
     def __call__(self, fn):
+        _set(self._prev)  # used as a decorator: undo the switch __init__ made
         mode = self._enabled
 
         @functools.wraps(fn)

@@ -43,14 +43,17 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         out = fn(*args)
         return out if isinstance(out, (tuple, list)) else (out,)
 
-    outs = [o for o in outputs_of(inputs) if isinstance(o, Tensor) and o.requires_grad]
+    first = outputs_of(inputs)
+    # the differentiable outputs, by position: under no_grad (below) none requires grad
+    keep = [k for k, o in enumerate(first) if isinstance(o, Tensor) and o.requires_grad]
+    outs = [first[k] for k in keep]
     rng = np.random.default_rng(seed)
     directions = [rng.standard_normal(o.shape) for o in outs]
 
     def projected(args):
         with no_grad():
-            values = [o for o in outputs_of(args) if isinstance(o, Tensor) and o.dtype.kind == "f"]
-        return sum(float(np.sum(v * o.data)) for v, o in zip(directions, values, strict=False))
+            values = outputs_of(args)
+        return sum(float(np.sum(v * values[k].data)) for v, k in zip(directions, keep, strict=True))
 
     analytical = autograd_grad(outs, [inputs[i] for i in checked],
                                [Tensor(v) for v in directions], allow_unused=True)

@@ -210,12 +210,12 @@ def relu(x):
 
 def leaky_relu(x, negative_slope: float = 0.01):
     """x if x > 0 else negative_slope * x."""
-    return LeakyRelu.apply(as_tensor(x), negative_slope)
+    return LeakyRelu.apply(as_tensor(x), float(negative_slope))
 
 
 def elu(x, alpha: float = 1.0):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return Pointwise.apply(as_tensor(x), _Elu(alpha))
+    return Pointwise.apply(as_tensor(x), _Elu(float(alpha)))  # a float: np.float64 would upcast
 
 
 def gelu(x, approximate: str = "none"):
@@ -237,4 +237,4 @@ def silu(x):
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta x)) / beta; linear where beta x > threshold (as PyTorch)."""
-    return Pointwise.apply(as_tensor(x), _Softplus(beta, threshold))
+    return Pointwise.apply(as_tensor(x), _Softplus(float(beta), float(threshold)))

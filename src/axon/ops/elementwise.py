@@ -29,12 +29,59 @@ def _operands(a, b):
 
     Integer and float operands are promoted as in PyTorch: an integer tensor
     meeting a float (number or tensor) becomes that float dtype (float32 for a
-    Python float) instead of NumPy's float64.
+    Python float) instead of NumPy's float64, and NumPy scalars and 0-d float
+    tensors don't upcast a float tensor that has dims.
     """
-    a = a if isinstance(a, Tensor) or _is_scalar(a) else Tensor(a)
-    b = b if isinstance(b, Tensor) or _is_scalar(b) else Tensor(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype:
+        return a, b  # the common case: nothing to promote
+    a, b = _number_or_tensor(a), _number_or_tensor(b)
     a, b = _promote_int_float(a, b), _promote_int_float(b, a)
+    a, b = _zero_dim_float(a, b), _zero_dim_float(b, a)
     return a, b
+
+
+def _zero_dim_float(x, other):
+    """A 0-d float tensor meeting a float tensor with dims takes its dtype, as in PyTorch
+    (``x_f32 * tensor(np.float64(2))`` stays float32, as ``x_f32 * 2.0`` does)."""
+    if (
+        isinstance(x, Tensor)
+        and isinstance(other, Tensor)
+        and x.ndim == 0
+        and other.ndim
+        and x.dtype != other.dtype
+        and x.dtype.kind == other.dtype.kind == "f"
+    ):
+        return x.to(other.dtype)
+    return x
+
+
+def _number_or_tensor(x):
+    if isinstance(x, np.generic):
+        # NumPy 2 scalars are strongly typed (x * np.float64(2) would be float64):
+        # treat them as the Python numbers PyTorch sees
+        return x.item()
+    return x if isinstance(x, Tensor) or _is_scalar(x) else Tensor(x)
+
+
+def _floating(x) -> Tensor:
+    """``x`` as a Tensor; integer and bool tensors become float32 (as PyTorch's exp, log...)."""
+    x = as_tensor(x)
+    return x.to(_DEFAULT_FLOAT) if x.dtype.kind in "biu" else x
+
+
+def _broadcasting(name: str, fn, *args):
+    """``fn(*args)``, with NumPy's broadcasting error replaced by one naming the op."""
+    try:
+        return fn(*args)
+    except ValueError:
+        shapes = [np.shape(a) for a in args if not _is_scalar(a)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(
+                f"{name}: shapes {' and '.join(map(str, shapes))} can't be broadcast together"
+            ) from None
+        raise
 
 
 def _promote_int_float(x, other):
@@ -159,7 +206,7 @@ class Pow(Function):
             ga = sum_to_shape(grad * b * pow(a, b - 1), np.shape(a))
         if self.needs_input_grad[1]:
             # log(a) is undefined for a <= 0; PyTorch reports 0 there when a == 0.
-            a_t = as_tensor(a)
+            a_t = a if isinstance(a, Tensor) else Tensor(a, dtype=out.dtype)  # keep float64 precise
             safe_log = where(a_t > 0, log(where(a_t > 0, a_t, 1)), 0)
             gb = sum_to_shape(grad * out * safe_log, np.shape(b))
         return ga, gb
@@ -381,27 +428,28 @@ class Clone(Function):
 # ------------------------------------------------------------ functional API
 def add(a, b):
     """a + b with broadcasting."""
-    return Add.apply(*_operands(a, b))
+    return _broadcasting("add", Add.apply, *_operands(a, b))
 
 
 def sub(a, b):
     """a - b with broadcasting."""
-    return Sub.apply(*_operands(a, b))
+    return _broadcasting("sub", Sub.apply, *_operands(a, b))
 
 
 def mul(a, b):
     """a * b with broadcasting."""
-    return Mul.apply(*_operands(a, b))
+    return _broadcasting("mul", Mul.apply, *_operands(a, b))
 
 
 def div(a, b):
     """a / b with broadcasting (true division; integer inputs give float32)."""
     a, b = _operands(a, b)
-    if isinstance(a, Tensor) and a.dtype.kind in "biu" and not (
-        isinstance(b, Tensor) and b.dtype.kind == "f"
-    ):
+    # still integer after _operands: the other side is an integer too
+    if isinstance(a, Tensor) and a.dtype.kind in "biu":
         a = a.to(_DEFAULT_FLOAT)
-    return Div.apply(a, b)
+    if isinstance(b, Tensor) and b.dtype.kind in "biu":
+        b = b.to(_DEFAULT_FLOAT)
+    return _broadcasting("div", Div.apply, a, b)
 
 
 def neg(x):
@@ -414,27 +462,27 @@ def pow(base, exponent):  # noqa: A001 - PyTorch's name
         if base.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
             base = base.to(_DEFAULT_FLOAT)
         return PowScalar.apply(base, exponent)
-    return Pow.apply(*_operands(base, exponent))
+    return _broadcasting("pow", Pow.apply, *_operands(base, exponent))
 
 
 def exp(x):
-    return Exp.apply(as_tensor(x))
+    return Exp.apply(_floating(x))
 
 
 def log(x):
-    return Log.apply(as_tensor(x))
+    return Log.apply(_floating(x))
 
 
 def log1p(x):
-    return Log1p.apply(as_tensor(x))
+    return Log1p.apply(_floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(as_tensor(x))
+    return Sqrt.apply(_floating(x))
 
 
 def rsqrt(x):
-    return Rsqrt.apply(as_tensor(x))
+    return Rsqrt.apply(_floating(x))
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
@@ -446,23 +494,23 @@ def sign(x):
 
 
 def sin(x):
-    return Sin.apply(as_tensor(x))
+    return Sin.apply(_floating(x))
 
 
 def cos(x):
-    return Cos.apply(as_tensor(x))
+    return Cos.apply(_floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(as_tensor(x))
+    return Tanh.apply(_floating(x))
 
 
 def sigmoid(x):
-    return Sigmoid.apply(as_tensor(x))
+    return Sigmoid.apply(_floating(x))
 
 
 def erf(x):
-    return Erf.apply(as_tensor(x))
+    return Erf.apply(_floating(x))
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
@@ -473,15 +521,18 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x if min is None else maximum(x, min)
         return out if max is None else minimum(out, max)
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # noqa: A001
+    if x.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(_DEFAULT_FLOAT)  # int tensor, float bounds: float32, as PyTorch
     return Clamp.apply(x, min, max)
 
 
 def maximum(a, b):
-    return Maximum.apply(*_operands(a, b))
+    return _broadcasting("maximum", Maximum.apply, *_operands(a, b))
 
 
 def minimum(a, b):
-    return Minimum.apply(*_operands(a, b))
+    return _broadcasting("minimum", Minimum.apply, *_operands(a, b))
 
 
 def where(cond, a, b):
@@ -489,8 +540,11 @@ def where(cond, a, b):
     cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    a, b = _number_or_tensor(a), _number_or_tensor(b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)  # two numbers: PyTorch's dtype (float32 for floats), not NumPy's float64
     a, b = _operands(a, b)
-    return Where.apply(cond, a, b)
+    return _broadcasting("where", Where.apply, cond, a, b)
 
 
 def cast(x, dtype):
@@ -510,7 +564,7 @@ def _compare(ufunc):
         a, b = _operands(a, b)
         raw_a = a.data if isinstance(a, Tensor) else a
         raw_b = b.data if isinstance(b, Tensor) else b
-        return Tensor._make(ufunc(raw_a, raw_b))
+        return Tensor._make(_broadcasting(ufunc.__name__, ufunc, raw_a, raw_b))
 
     compare.__name__ = ufunc.__name__
     compare.__doc__ = f"Elementwise ``{ufunc.__name__}`` (a bool tensor; no gradient)."

@@ -135,6 +135,8 @@ def expand(x, *shape):
     lead = len(shape) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: target {shape} has fewer dims than the tensor's shape {x.shape}")
+    if -1 in shape[:lead]:
+        raise ValueError(f"expand: -1 can't size a new leading dim (target {shape}, shape {x.shape})")
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, s in enumerate(x.shape):
         if s != 1 and s != full[lead + i]:
@@ -257,7 +259,11 @@ class IndexAdd(Function):
 
 def index_select(x, dim: int, index):
     index = index.data if isinstance(index, Tensor) else np.asarray(index)
-    return IndexSelect.apply(x, _dim("index_select", dim, x.ndim), index)
+    d = _dim("index_select", dim, x.ndim)
+    try:
+        return IndexSelect.apply(x, d, index)
+    except IndexError as e:
+        raise IndexError(f"index_select on a tensor of shape {x.shape}, dim {dim}: {e}") from None
 
 
 # --------------------------------------------------------- joining, splitting

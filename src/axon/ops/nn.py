@@ -19,7 +19,7 @@ from axon.ops.reduce import normalize_dims
 class Softmax(Function):
     def forward(self, x, dim):
         self.dim = dim
-        y = x - np.max(x, axis=dim, keepdims=True)
+        y = np.asarray(x - np.max(x, axis=dim, keepdims=True))  # an array even for 0-d x
         np.exp(y, out=y)
         y /= np.sum(y, axis=dim, keepdims=True)
         self.save_for_backward(y)

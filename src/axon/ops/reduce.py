@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from axon.autograd.function import Function
-from axon.ops.elementwise import as_tensor, exp, maximum, minimum, sqrt
+from axon.ops.elementwise import as_tensor, exp, maximum, minimum, sqrt, where
 from axon.tensor import Tensor
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -99,14 +99,19 @@ class LogSumExp(Function):
         m = np.max(x, axis=dims, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf rows: avoid inf - inf
         out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
-        self.save_for_backward(x)
-        self.out_keep = out
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+        # saving the output (not a copy) makes it a graph node under create_graph,
+        # so the second derivative sees that it depends on x
+        self.save_for_backward(x, out)
         self.dims = dims
-        return out if keepdim else out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+        return out
 
     def backward(self, grad):
-        (x,) = self.saved_tensors
-        out = Tensor._make(self.out_keep)
+        from axon.ops.movement import reshape
+
+        x, out = self.saved_tensors
+        out = reshape(out, _keepdim_shape(x.shape, self.dims))
         return _expand_back(grad, x.shape, self.dims) * exp(x - out)
 
 
@@ -158,8 +163,10 @@ def var(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None):
 
 
 def std(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None):
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(x, dim, correction, keepdim, unbiased))
+    """Standard deviation: sqrt(var); its gradient is 0 where std is 0 (as PyTorch), not NaN."""
+    v = var(x, dim, correction, keepdim, unbiased)
+    nonzero = v != 0  # sqrt's slope is infinite at 0; NaN (too few elements) stays NaN
+    return where(nonzero, sqrt(where(nonzero, v, 1.0)), 0.0)
 
 
 def amax(x, dim=None, keepdim: bool = False):
