@@ -17,6 +17,9 @@ Differences from PyTorch, on purpose:
 
 from __future__ import annotations
 
+import builtins
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from axon.autograd.grad_mode import is_grad_enabled
@@ -54,6 +57,44 @@ class Tensor:
         >>> x.grad
         tensor([2., 4., 6.])
     """
+
+    data: np.ndarray
+    requires_grad: builtins.bool
+    grad: Tensor | None
+    _ctx: Any  # the Function node that made this tensor; None for leaves
+    _out_idx: builtins.int
+    _vc: list[builtins.int]  # version counter, shared with views
+
+    if TYPE_CHECKING:
+        # _install_operators() adds the operators and most methods at import time;
+        # these declarations let mypy see them.
+        def __getattr__(self, name: str) -> Any: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
 
     __slots__ = ("data", "requires_grad", "grad", "_ctx", "_out_idx", "_vc", "_hooks", "__weakref__")
     # NumPy must not treat a Tensor as an array in ``ndarray * tensor``: this
@@ -233,7 +274,7 @@ class Tensor:
         return self.to(np.bool_)
 
     # -------------------------------------------------------------- autograd
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         """Set whether autograd records ops on this (leaf) tensor; returns self."""
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(
@@ -247,7 +288,7 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+    def backward(self, gradient=None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False,
                  inputs=None) -> None:
         """Compute the gradient of this tensor with respect to graph leaves.
 
@@ -367,13 +408,13 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         from axon.random import get_generator
 
         values = get_generator().uniform(a, b, self.shape).astype(self.dtype)
         return self._inplace(Tensor._make(values), "uniform_")
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
         from axon.random import get_generator
 
         values = get_generator().normal(mean, std, self.shape).astype(self.dtype)
