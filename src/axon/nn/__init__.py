@@ -24,5 +24,10 @@ from axon.nn.loss import (
 from axon.nn.normalization import LayerNorm, RMSNorm
 
 # --- convolution, pooling, batch/group norm (nn-conv) ---
+from axon.nn.batchnorm import BatchNorm1d, BatchNorm2d, GroupNorm
+from axon.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from axon.nn.pooling import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+)
 
 # --- recurrent, attention, transformer, positional encodings (nn-seq) ---

@@ -20,5 +20,9 @@ from axon.ops.loss import (  # noqa: F401
 from axon.ops.norm import layer_norm, rms_norm  # noqa: F401
 
 # --- convolution, pooling, batch/group norm (nn-conv) ---
+from axon.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d  # noqa: F401
+from axon.ops.batchnorm import batch_norm, group_norm  # noqa: F401
+from axon.ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from axon.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 
 # --- recurrent, attention (nn-seq) ---
