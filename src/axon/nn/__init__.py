@@ -31,3 +31,12 @@ from axon.nn.pooling import (
 )
 
 # --- recurrent, attention, transformer, positional encodings (nn-seq) ---
+from axon.nn.attention import KVCache, MultiheadAttention  # noqa: E402
+from axon.nn.positional import (  # noqa: E402
+    LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding,
+)
+from axon.nn.recurrent import GRU, LSTM, RNN  # noqa: E402
+from axon.nn.rnn_cells import GRUCell, LSTMCell, RNNCell  # noqa: E402
+from axon.nn.transformer import (  # noqa: E402
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+)

@@ -26,3 +26,4 @@ from axon.ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from axon.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 
 # --- recurrent, attention (nn-seq) ---
+from axon.ops.attention import apply_rotary, scaled_dot_product_attention  # noqa: F401, E402
