@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/ops -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast torch dev lint format typecheck ci clean
+.PHONY: demo test test-fast torch dev lint format typecheck ci clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,19 +29,23 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python examples/two_spirals.py
+	$(BIN)/axon demo
 
 torch: $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
 
+# One BLAS thread per test worker: with -n auto every core already runs a worker,
+# and BLAS threads fighting over the same cores make small matrix products ~10x slower.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 # The whole suite, in parallel, with coverage printed (no threshold).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n auto -q --cov=axon --cov-report=term $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n auto -q --cov=axon --cov-report=term $(PYTEST_ARGS)
 
 # Everything but the tests marked slow, without coverage. Exit status 5 ("no
 # tests collected", e.g. when every selected test is slow) counts as a pass.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -n auto -q -m "not slow" $(PYTEST_ARGS); \
+	$(TEST_ENV) $(BIN)/python -m pytest -n auto -q -m "not slow" $(PYTEST_ARGS); \
 	status=$$?; if [ $$status -eq 5 ]; then echo "no fast tests selected"; status=0; fi; \
 	exit $$status
 
@@ -63,6 +67,14 @@ typecheck: $(VENV)/.dev-installed
 
 ci:
 	.ci/run
+
+# axon vs PyTorch on the benchmark workloads at 1 and 2 threads, peak memory,
+# inference and scaling curves (docs/performance.md): a markdown table on stdout,
+# benchmarks/results.json and docs/scaling_*.png. BENCH_ARGS="--quick" for fewer
+# repetitions, BENCH_ARGS="--only mlp,gpt" for some workloads.
+BENCH_ARGS ?=
+bench: $(VENV)/.installed torch
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info \

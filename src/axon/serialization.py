@@ -67,7 +67,7 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
                 f"axon.save: value for {name!r} is a {type(value).__name__}; only tensors and "
                 "arrays can be saved (keep other training state in JSON beside the weights)"
             )
-        arrays[name] = np.ascontiguousarray(value)
+        arrays[name] = np.asarray(value, order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
     atomic_write(path, safetensors.numpy.save(arrays, metadata=meta or None))
 

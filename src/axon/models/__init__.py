@@ -5,6 +5,11 @@ names. (Sections are filled in by the engineers who own each file.)
 """
 
 # --- vision and encoders: mlp, lenet, resnet, bert, pretrained (models-vision) ---
+from axon.models.bert import BertConfig, BertForSequenceClassification, BertModel
+from axon.models.lenet import LeNet, LeNetConfig
+from axon.models.mlp import MLP, MLPConfig
+from axon.models.pretrained import SentenceEmbedder, load_bert, minilm_path
+from axon.models.resnet import ResNet, ResNetConfig
 
 # --- language and sequence models: gpt, seq2seq, recurrent (models-lm) ---
 # isort: split

@@ -314,3 +314,20 @@ class LRLogger(Callback):
         for i, lr in enumerate(trainer.step_lrs):
             record["lr" if i == 0 else f"lr_group{i}"] = lr
         trainer.log("lr", record)
+
+
+class TimeLimit(Callback):
+    """Stop training after ``minutes`` of training time (the run still evaluates and reports).
+
+    Time counts across a resume (the trainer's ``elapsed``), so a resumed run
+    stops at the same total budget.
+    """
+
+    def __init__(self, minutes: float):
+        if minutes <= 0:
+            raise ValueError(f"TimeLimit: minutes must be positive, got {minutes}")
+        self.minutes = minutes
+
+    def on_step_end(self, trainer, step: int, logs: dict) -> None:
+        if trainer.elapsed >= 60 * self.minutes:
+            trainer.stop(f"time limit of {self.minutes:g} min reached")
