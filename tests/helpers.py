@@ -49,6 +49,9 @@ def uniform_inputs(domain=(-2.0, 2.0)):
     return make
 
 
+DEFAULT_INPUTS = uniform_inputs()  # float64 uniform on [-2, 2]
+
+
 def away_from_zero(low=0.2, high=2.0):
     """Input maker: values with |x| in [low, high] and random sign (avoids kinks at 0)."""
 
@@ -72,7 +75,7 @@ def check_op(
     numpy_fn: Callable | None,
     torch_fn: Callable | None,
     cases: Sequence[Sequence[tuple]],
-    make_inputs: Callable = uniform_inputs(),
+    make_inputs: Callable = DEFAULT_INPUTS,
     nondiff: Sequence[int] = (),
     rtol64: float = 1e-6,
     atol64: float = 1e-7,

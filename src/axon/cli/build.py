@@ -23,7 +23,9 @@ from axon.data import DataLoader, TensorDataset, datasets
 from axon.data.windows import TokenWindows
 from axon.ops.movement import reshape
 from axon.tensor import Tensor
+from axon.nn.module import Module
 from axon.train import Trainer
+from axon.train.callbacks import Callback
 
 CLASSIFY_SETS = ("digits", "mnist1d", "cifar10", "mnist", "fashion_mnist", "spirals", "moons", "xor")
 LM_SETS = ("shakespeare",)
@@ -43,8 +45,8 @@ MODEL_CLASSES = {
 @dataclass
 class Data:
     task: str
-    train: object
-    val: object
+    train: DataLoader
+    val: DataLoader
     meta: dict = field(default_factory=dict)  # sizes the model needs: num_classes, vocab, ...
 
 
@@ -119,7 +121,7 @@ def build_data(cfg) -> Data:
     return Data(task, DataLoader(train, shuffle=True, **loader), DataLoader(val, **loader), meta)
 
 
-def build_model(cfg, data: Data):
+def build_model(cfg, data: Data) -> Module:
     """The model named by ``model.kind``, sized from the data where the config leaves it open."""
     kind = cfg["model"]["kind"]
     fields = {f.name for f in dataclasses.fields(model_config_class(kind))}
@@ -215,7 +217,7 @@ def build_trainer(cfg, data: Data, model, run_dir=None, progress=None, report_ex
     optimizer = build_optimizer(cfg, model)
     t = cfg["train"]
     scheduler = build_scheduler(cfg, optimizer, max(len(data.train), 1))
-    callbacks = []
+    callbacks: list[Callback] = []
     if t["early_stopping"]:
         from axon.train.callbacks import EarlyStopping
 

@@ -11,11 +11,12 @@ import numpy as np
 from axon.autograd.grad_mode import no_grad
 from axon.cli.build import Data, build_data, build_model, build_trainer
 from axon.cli.config import ConfigError, load_config, validate
+from axon.nn.module import Module
 from axon.random import manual_seed
 from axon.train.checkpoint import load_checkpoint
 
 
-def _setup(cfg) -> tuple[Data, object]:
+def _setup(cfg) -> tuple[Data, Module]:
     manual_seed(cfg["seed"])  # the model's initial weights depend on it
     data = build_data(cfg)
     return data, build_model(cfg, data)
@@ -76,7 +77,7 @@ def exact_match(model, data: Data) -> float:
     return float(np.mean(np.all(pred == true, axis=1)))
 
 
-def _load_run(run_dir) -> tuple[dict, Data, object]:
+def _load_run(run_dir) -> tuple[dict, Data, Module]:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise ConfigError(f"{run_dir!s}: not a run directory (no config.json)")
