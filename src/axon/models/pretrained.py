@@ -87,7 +87,9 @@ def convert_hf_bert(hf_state: dict) -> tuple[dict, list[str]]:
     ``layers.{i}.qkv``. Returns the names it could not place (the caller
     decides whether they are errors: see ``IGNORED``).
     """
-    state, qkv, leftover = {}, {}, []
+    state: dict = {}
+    qkv: dict = {}
+    leftover: list[str] = []
     for name, value in hf_state.items():
         array = np.asarray(getattr(value, "data", value))
         name = name.removeprefix("bert.")
@@ -143,7 +145,8 @@ def load_bert(directory: str | os.PathLike | None = None, strict: bool = True) -
             f"in the file but not placed: {unexpected or 'none'}"
         )
     model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
-    return model.eval()
+    model.eval()
+    return model
 
 
 def _tokenizers():
@@ -231,7 +234,7 @@ class SentenceEmbedder:
     def encode(self, texts: str | list[str], batch_size: int = 32) -> np.ndarray:
         """Sentence vectors, float32 (N, dim) (or (dim,) for one string)."""
         single = isinstance(texts, str)
-        texts = [texts] if single else list(texts)
+        texts = [texts] if isinstance(texts, str) else list(texts)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         lengths = [len(e.ids) for e in self.tokenizer.encode_batch(texts)]
