@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/ops -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast torch dev lint format typecheck ci clean bench
+.PHONY: demo test test-fast torch bench dev lint format typecheck ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from axon import backend as _backend  # noqa: F401  (tunes the allocator on import)
+from axon.autograd.profiler import profile
 from axon.autograd import (
     detect_anomaly,
     enable_grad,

@@ -12,7 +12,6 @@ import numpy as np
 from axon.autograd.anomaly import detect_anomaly
 from axon.autograd.engine import run_backward
 from axon.autograd.function import Function
-from axon.autograd.gradcheck import gradcheck
 from axon.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -20,6 +19,7 @@ from axon.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from axon.autograd.gradcheck import gradcheck
 
 __all__ = [
     "Function", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",

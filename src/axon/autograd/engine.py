@@ -14,8 +14,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from axon.autograd import function as _function
 from axon.autograd.anomaly import check_finite, is_anomaly_enabled, paused
 from axon.autograd.function import Function
 from axon.autograd.grad_mode import set_grad_enabled
@@ -79,6 +82,20 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     ``capture`` (a list of ``(node, output_index)``), nothing is accumulated and
     the summed gradient arriving at each captured place is returned instead.
     """
+    prof = _function._PROFILER
+    if prof is None:
+        return _run_backward(roots, root_grads, retain_graph, create_graph, capture, None)
+    # profiling: time each node's backward; ops it runs count toward it, not as forwards
+    prof._depth += 1
+    try:
+        return _run_backward(
+            roots, root_grads, retain_graph, create_graph, capture, prof if prof._depth == 1 else None
+        )
+    finally:
+        prof._depth -= 1
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, capture, prof):
     from axon.tensor import Tensor
 
     order = _topological_order(roots)
@@ -103,7 +120,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     if (id(node), 0) in wanted:
                         captured[(id(node), 0)] = g
                 elif node.requires_grad:
+                    if prof is not None:
+                        start = time.perf_counter()
                     _accumulate_leaf(node, g, create_graph, assigned)
+                    if prof is not None:
+                        prof._add("AccumulateGrad", "backward", time.perf_counter() - start)
                 continue
 
             outs = []
@@ -121,11 +142,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 continue
 
             node._check_not_released()
+            if prof is not None:
+                start = time.perf_counter()
             if is_anomaly_enabled():
                 with paused():  # the check below names this node, not an op inside it
                     in_grads = node.backward(*outs)
             else:
                 in_grads = node.backward(*outs)
+            if prof is not None:
+                prof._add(type(node).__name__, "backward", time.perf_counter() - start)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             # One gradient per forward argument; trailing non-tensor arguments

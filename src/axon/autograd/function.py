@@ -31,6 +31,8 @@ in memory only if some backward needs it, and only until that backward ran.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from axon.autograd.anomaly import check_finite, is_anomaly_enabled, user_stack
@@ -38,6 +40,9 @@ from axon.autograd.grad_mode import is_grad_enabled
 
 _RELEASED = object()  # marks a node whose saved arrays were freed by backward
 _GRAPH_ATTRS = frozenset(("parents", "needs_input_grad", "_input_meta", "_out_meta"))  # no arrays
+
+#: The open ``axon.autograd.profiler.profile``, or None (the only cost when off: this read).
+_PROFILER = None
 
 
 class Function:
@@ -58,6 +63,9 @@ class Function:
         """
         from axon.tensor import Tensor
 
+        prof = _PROFILER
+        if prof is not None:
+            start = time.perf_counter()
         ctx = cls.__new__(cls)
         raw = []
         needs = []
@@ -99,6 +107,8 @@ class Function:
                     t._out_idx = i
             ctx._saved = ctx._pack_saved(args, raw, outs, tensors)
         del ctx._to_save
+        if prof is not None:
+            prof._forward(cls.__name__, time.perf_counter() - start)
         return tensors if multi else tensors[0]
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract

@@ -23,6 +23,15 @@ them back to pixels (a loop over the KH*KW kernel offsets only; for stride
 1 over long contiguous runs, see ``col2im_flat``). The weight gradient
 reuses the columns the forward pass built (up to ``CACHE_COLS_BYTES``; larger
 ones are rebuilt in backward rather than held: they are KH*KW times the input).
+For stride 1 (unless g has many more channels than x), conv^T is computed as
+a convolution of g with the flipped, transposed kernel instead (im2col of g
+and one GEMM: no col2im adds).
+
+All three split the batch across ``axon.parallel`` threads, each image's
+im2col and GEMM in one thread with single-threaded BLAS (many small
+per-image GEMMs are slower on OpenBLAS's own threads). The weight gradient
+sums per-chunk partial products over a fixed chunking of the batch, so it is
+the same for any number of threads.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from axon.ops.im2col import (
     pair,
 )
 from axon.ops.movement import reshape
+from axon.parallel import parallel_for
 
 #: Keep the forward pass's im2col columns for the weight gradient when they are
 #: at most this large; bigger ones are rebuilt in backward (costs one copy,
@@ -53,20 +63,19 @@ class Convolution(Function):
     """y = conv(x, W) + b: one batched GEMM ``[W | b] @ cols`` (the bias rides along as a row of ones)."""
 
     def forward(self, x, weight, bias, geom):
-        n = x.shape[0]
-        oc, cg, kh, kw = weight.shape
-        g = geom.groups
-        oh, ow = conv_out_hw(x.shape[2:], (kh, kw), geom)
-        xp = pad_nchw(x, geom.padding)
-        # (N, G, C/G*KH*KW [+1], OH*OW)
-        cols = im2col(xp, (kh, kw), geom.stride, geom.dilation, (oh, ow), g, bias is not None)
-        wmat = weight.reshape(g, oc // g, cg * kh * kw)
-        if bias is not None:
-            wmat = np.concatenate([wmat, bias.reshape(g, oc // g, 1)], axis=2)
-        out = np.matmul(wmat, cols).reshape(n, oc, oh, ow)  # (N, G, OC/G, OH*OW) is NCHW already
         self.geom, self.has_bias = geom, bias is not None
         wants_cols = self.needs_input_grad[1] or (self.has_bias and self.needs_input_grad[2])
-        if wants_cols and cols.nbytes <= CACHE_COLS_BYTES:
+        oh, ow = conv_out_hw(x.shape[2:], weight.shape[2:], geom)
+        cols_bytes = (
+            x.shape[0] * (weight[0].size + self.has_bias) * geom.groups * oh * ow * x.itemsize
+        )
+        keep = (
+            wants_cols
+            and cols_bytes <= CACHE_COLS_BYTES
+            and not _is_view_im2col(weight, bias, geom)
+        )
+        out, cols = conv_forward(x, weight, bias, geom, keep)
+        if keep:
             self.cols = cols  # the weight-gradient GEMM needs exactly these columns
         self.save_for_backward(x, weight)
         return out
@@ -94,33 +103,9 @@ class ConvTranspose(Function):
     """
 
     def forward(self, g, weight, bias, geom, out_hw):
-        n, oc, oh, ow = g.shape
-        _, cg, kh, kw = weight.shape
-        groups = geom.groups
-        c = cg * groups
-        (pt, pb), (pl, pr) = geom.padding
-        hp, wp = out_hw[0] + pt + pb, out_hw[1] + pl + pr
-        wt = weight.reshape(groups, oc // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, K/G, OC/G)
-        if geom.stride == (1, 1):
-            if ow != wp:  # lay the gradient on the padded width so col2im adds contiguous runs
-                g_wide = np.empty((n, oc, oh, wp), dtype=g.dtype)
-                g_wide[..., :ow] = g
-                g_wide[..., ow:] = 0
-            else:
-                g_wide = g
-            cols = _matmul(wt, g_wide.reshape(n, groups, oc // groups, oh * wp))
-            img = col2im_flat(cols.reshape(n, c, kh, kw, oh * wp), (hp, wp), geom.dilation)
-        else:
-            cols = _matmul(wt, g.reshape(n, groups, oc // groups, oh * ow))  # (N, G, K/G, OH*OW)
-            img = col2im(cols.reshape(n, c, kh, kw, oh, ow), (hp, wp), geom.stride, geom.dilation)
-        out = img[:, :, pt : pt + out_hw[0], pl : pl + out_hw[1]]
-        if not out.flags.c_contiguous:  # cropped (or the flat image's tail): one copy
-            out = np.ascontiguousarray(out)
-        if bias is not None:
-            out += bias.reshape(c, 1, 1)
         self.geom, self.has_bias = geom, bias is not None
         self.save_for_backward(g, weight)
-        return out
+        return conv_transpose_forward(g, weight, bias, geom, out_hw)
 
     def backward(self, grad):
         g, weight = self.saved_tensors
@@ -142,20 +127,9 @@ class ConvWeightGrad(Function):
     """
 
     def forward(self, x, g, geom, kernel_hw, with_bias, cols):
-        n, oc, oh, ow = g.shape
-        groups = geom.groups
-        cg = x.shape[1] // groups
-        kh, kw = kernel_hw
-        kg = cg * kh * kw
-        if cols is None:
-            xp = pad_nchw(x, geom.padding)
-            cols = im2col(xp, kernel_hw, geom.stride, geom.dilation, (oh, ow), groups, with_bias)
-        g4 = g.reshape(n, groups, oc // groups, oh * ow)
-        gwb = np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, OC/G, K/G [+1])
-        gw = gwb[:, :, :kg].reshape(oc, cg, kh, kw)
         self.geom = geom
         self.save_for_backward(x, g)
-        return (gw, gwb[:, :, kg].reshape(oc)) if with_bias else gw
+        return conv_weight_grad(x, g, geom, kernel_hw, with_bias, cols)
 
     def backward(self, ggw, ggb=None):
         x, g = self.saved_tensors
@@ -167,10 +141,155 @@ class ConvWeightGrad(Function):
         return gx, gg
 
 
-def _matmul(a, b):
+# ------------------------------------------------------------ array kernels
+def _grain(per_image: int) -> int:
+    """Images per piece of threaded work: enough that one piece moves ~256 KB."""
+    return max(1, (1 << 16) // max(per_image, 1))
+
+
+def _is_view_im2col(weight, bias, geom) -> bool:
+    """1x1 kernel, stride 1, no padding, no bias: the columns are the input itself."""
+    kh, kw = weight.shape[2:]
+    return (
+        kh == kw == 1
+        and bias is None
+        and geom.stride == (1, 1)
+        and geom.padding == ((0, 0), (0, 0))
+    )
+
+
+def conv_forward(x, weight, bias, geom, keep_cols=False):
+    """(y, cols): y = conv(x, W) + b, and the im2col columns if ``keep_cols`` (else None).
+
+    Images are split across threads; each piece pads its images, builds their
+    columns and runs its GEMM ``[W | b] (G, OC/G, K/G [+1]) @ cols``.
+    """
+    n = x.shape[0]
+    oc, cg, kh, kw = weight.shape
+    g = geom.groups
+    oh, ow = conv_out_hw(x.shape[2:], (kh, kw), geom)
+    wmat = weight.reshape(g, oc // g, cg * kh * kw)
+    if bias is not None:
+        wmat = np.concatenate([wmat, bias.reshape(g, oc // g, 1)], axis=2)
+    out = np.empty((n, oc, oh, ow), dtype=x.dtype)
+    out4 = out.reshape(n, g, oc // g, oh * ow)  # (N, G, OC/G, OH*OW) is NCHW already
+    cols_all = np.empty((n, g, wmat.shape[2], oh * ow), x.dtype) if keep_cols else None
+
+    def piece(lo: int, hi: int) -> None:
+        xp = pad_nchw(x[lo:hi], geom.padding)
+        cols = im2col(
+            xp,
+            (kh, kw),
+            geom.stride,
+            geom.dilation,
+            (oh, ow),
+            g,
+            bias is not None,
+            out=None if cols_all is None else cols_all[lo:hi],
+        )  # (n, G, C/G*KH*KW [+1], OH*OW)
+        _matmul(wmat, cols, out=out4[lo:hi])
+
+    parallel_for(n, piece, grain=_grain(wmat.shape[2] * g * oh * ow))
+    return out, cols_all
+
+
+def conv_transpose_forward(g, weight, bias, geom, out_hw):
+    """conv^T(g, W) + b: (N, OC, OH, OW) and weight (OC, C/G, KH, KW) -> (N, C, *out_hw)."""
+    n, oc, oh, ow = g.shape
+    _, cg, kh, kw = weight.shape
+    groups = geom.groups
+    c = cg * groups
+    (pt, pb), (pl, pr) = geom.padding
+    (dh, dw) = geom.dilation
+    # Stride 1: conv^T(g, W) = conv(g, W'), W' = W flipped in space with in/out channels
+    # swapped per group, g padded by (KH-1)*dh - pt on top (etc.). Its im2col has OC*KH*KW
+    # rows over the x grid; col2im's columns have C*KH*KW rows over the g grid and are
+    # then read back by KH*KW adds: take the smaller.
+    if geom.stride == (1, 1) and oc * out_hw[0] * out_hw[1] <= 2 * c * oh * ow:
+        top, left = (kh - 1) * dh - pt, (kw - 1) * dw - pl
+        bottom = out_hw[0] - oh + (kh - 1) * dh - top
+        right = out_hw[1] - ow + (kw - 1) * dw - left
+        if min(top, left, bottom, right) >= 0:
+            w_t = weight[:, :, ::-1, ::-1].reshape(groups, oc // groups, cg, kh, kw)
+            w_t = np.ascontiguousarray(w_t.transpose(0, 2, 1, 3, 4)).reshape(
+                c, oc // groups, kh, kw
+            )
+            geom_t = ConvGeom((1, 1), ((top, bottom), (left, right)), geom.dilation, groups)
+            out, _ = conv_forward(g, w_t, bias, geom_t)
+            return out
+    hp, wp = out_hw[0] + pt + pb, out_hw[1] + pl + pr
+    wt = weight.reshape(groups, oc // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, K/G, OC/G)
+    out = np.empty((n, c) + tuple(out_hw), dtype=g.dtype)
+    g4 = g.reshape(n, groups, oc // groups, oh * ow)
+
+    if geom.stride == (1, 1):
+        # Lay g on the padded width: kernel offset (i, j) then adds one contiguous run per
+        # image and channel (col2im_flat), not OH runs of OW.
+        def piece(lo: int, hi: int) -> None:
+            g_wide = np.zeros((hi - lo, oc, oh, wp), dtype=g.dtype)
+            g_wide[..., :ow] = g[lo:hi]
+            cols = _matmul(wt, g_wide.reshape(hi - lo, groups, oc // groups, oh * wp))
+            img = col2im_flat(cols.reshape(hi - lo, c, kh, kw, oh * wp), (hp, wp), geom.dilation)
+            out[lo:hi] = img[:, :, pt : pt + out_hw[0], pl : pl + out_hw[1]]
+    else:
+
+        def piece(lo: int, hi: int) -> None:
+            cols = _matmul(wt, g4[lo:hi])  # (n, G, K/G, OH*OW)
+            img = col2im(
+                cols.reshape(hi - lo, c, kh, kw, oh, ow), (hp, wp), geom.stride, geom.dilation
+            )
+            out[lo:hi] = img[:, :, pt : pt + out_hw[0], pl : pl + out_hw[1]]
+
+    parallel_for(n, piece, grain=_grain(cg * groups * kh * kw * oh * ow))
+    if bias is not None:
+        out += bias.reshape(c, 1, 1)
+    return out
+
+
+def conv_weight_grad(x, g, geom, kernel_hw, with_bias, cols=None):
+    """dL/dW = sum_n g[n] @ cols(x)[n]^T (and dL/db = sum g, from the bias row of ones).
+
+    The batch is cut into a fixed number of chunks (independent of the thread
+    count); threads compute each chunk's summed product, and the chunks are
+    added in order: the same result with any number of threads. ``cols``: the
+    forward pass's columns, or None to rebuild them chunk by chunk.
+    Returns ``gw``, or ``(gw, gb)`` when ``with_bias``.
+    """
+    n, oc, oh, ow = g.shape
+    groups = geom.groups
+    cg = x.shape[1] // groups
+    kh, kw = kernel_hw
+    kg = cg * kh * kw
+    g4 = g.reshape(n, groups, oc // groups, oh * ow)
+    per_image = groups * (kg + with_bias) * oh * ow
+    chunk = max(1, min(n, (1 << 18) // max(per_image, 1)))  # ~1 MB of columns per chunk
+    n_chunks = -(-n // chunk)
+    partial = np.empty((n_chunks, groups, oc // groups, kg + with_bias), dtype=g.dtype)
+
+    def piece(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            a, b = i * chunk, min((i + 1) * chunk, n)
+            if cols is not None:
+                c = cols[a:b]
+            else:
+                xp = pad_nchw(x[a:b], geom.padding)
+                c = im2col(xp, kernel_hw, geom.stride, geom.dilation, (oh, ow), groups, with_bias)
+            np.matmul(g4[a:b], c.transpose(0, 1, 3, 2)).sum(
+                0, out=partial[i]
+            )  # (G, OC/G, K/G [+1])
+
+    parallel_for(n_chunks, piece)
+    gwb = partial.sum(0) if n_chunks > 1 else partial[0]
+    gw = gwb[:, :, :kg].reshape(oc, cg, kh, kw)
+    return (gw, gwb[:, :, kg].reshape(oc)) if with_bias else gw
+
+
+def _matmul(a, b, out=None):
     """``a @ b``; a contraction over one element (depthwise: one output channel
     per group) is a broadcast product, ~3x faster than thousands of tiny GEMMs."""
-    return a * b if a.shape[-1] == 1 else np.matmul(a, b)
+    if a.shape[-1] == 1:
+        return np.multiply(a, b, out=out)
+    return np.matmul(a, b, out=out)
 
 
 def _crop_to(t, shape):

