@@ -70,7 +70,10 @@ def main() -> None:
         if step % 200 == 0 or step == 1:
             with axon.no_grad():
                 accuracy = (forward(x).argmax(dim=1) == y).float().mean().item()
-            print(f"step {step:5d}  loss {loss.item():.4f}  train accuracy {accuracy:6.2%}", flush=True)
+            print(
+                f"step {step:5d}  loss {loss.item():.4f}  train accuracy {accuracy:6.2%}",
+                flush=True,
+            )
     print(f"done in {time.perf_counter() - start:.1f}s: final training accuracy {accuracy:.2%}")
     if accuracy < 0.99:
         raise SystemExit(f"two-spirals demo reached only {accuracy:.2%} (expected >= 99%)")

@@ -31,7 +31,9 @@ except ImportError:  # pragma: no cover - CI installs torch
     torch = None
     HAVE_TORCH = False
 
-requires_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (parity oracle)")
+requires_torch = pytest.mark.skipif(
+    not HAVE_TORCH, reason="PyTorch is not installed (parity oracle)"
+)
 
 
 def _flat(out) -> list:
@@ -120,8 +122,12 @@ def _check_forward(axon_fn, numpy_fn, arrays, shapes):
     refs = _flat(numpy_fn(*arrays))
     assert len(outs) == len(refs), f"{shapes}: {len(outs)} outputs vs {len(refs)} in the reference"
     for o, r in zip(outs, refs, strict=True):
-        np.testing.assert_allclose(o.data, r, rtol=1e-7, atol=1e-10, err_msg=f"forward, shapes {shapes}")
-        assert o.shape == np.shape(r), f"forward shape {o.shape} != reference {np.shape(r)} for {shapes}"
+        np.testing.assert_allclose(
+            o.data, r, rtol=1e-7, atol=1e-10, err_msg=f"forward, shapes {shapes}"
+        )
+        assert o.shape == np.shape(r), (
+            f"forward shape {o.shape} != reference {np.shape(r)} for {shapes}"
+        )
 
 
 def _check_gradients(axon_fn, arrays, is_float, rtol, atol, shapes):
@@ -137,9 +143,7 @@ def _check_gradients(axon_fn, arrays, is_float, rtol, atol, shapes):
 
 
 def _grads_for(axon_fn, arrays, is_float, transform, seed=1):
-    inputs = [
-        axon.Tensor(transform(a), requires_grad=is_float[i]) for i, a in enumerate(arrays)
-    ]
+    inputs = [axon.Tensor(transform(a), requires_grad=is_float[i]) for i, a in enumerate(arrays)]
     outs = [o for o in _flat(axon_fn(*inputs)) if o.requires_grad]
     rng = np.random.default_rng(seed)
     upstream = [axon.Tensor(rng.standard_normal(o.shape)) for o in outs]
@@ -157,7 +161,9 @@ def _check_noncontiguous(axon_fn, arrays, is_float, shapes):
         np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=f"non-contiguous forward, {shapes}")
     for a, b in zip(grads_c, grads_n, strict=True):
         if a is not None:
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=f"non-contiguous grad, {shapes}")
+            np.testing.assert_allclose(
+                a, b, rtol=1e-12, atol=1e-14, err_msg=f"non-contiguous grad, {shapes}"
+            )
 
 
 def _check_torch(axon_fn, torch_fn, arrays, is_float, rtol, atol, shapes, rng):
@@ -171,8 +177,13 @@ def _check_torch(axon_fn, torch_fn, arrays, is_float, rtol, atol, shapes, rng):
     for o, t in zip(outs, t_outs, strict=True):
         if o.dtype.kind == "f":
             assert o.dtype == np.float32, f"{shapes}: axon output is {o.dtype}, expected float32"
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"forward vs PyTorch, shapes {shapes}")
+        np.testing.assert_allclose(
+            o.data,
+            t.detach().numpy(),
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"forward vs PyTorch, shapes {shapes}",
+        )
     diff = [(o, t) for o, t in zip(outs, t_outs, strict=True) if o.requires_grad]
     if not diff:
         return
@@ -184,12 +195,21 @@ def _check_torch(axon_fn, torch_fn, arrays, is_float, rtol, atol, shapes, rng):
             continue
         t_grad = tx.grad
         if t_grad is None:
-            assert x.grad is None or not np.any(x.grad.data), f"{shapes}: input {i} grad should be zero"
+            assert x.grad is None or not np.any(x.grad.data), (
+                f"{shapes}: input {i} grad should be zero"
+            )
             continue
         assert x.grad is not None, f"{shapes}: input {i} got no gradient (PyTorch has one)"
-        assert x.grad.dtype == np.float32, f"{shapes}: input {i} grad is {x.grad.dtype}, expected float32"
-        np.testing.assert_allclose(x.grad.data, t_grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i} vs PyTorch, shapes {shapes}")
+        assert x.grad.dtype == np.float32, (
+            f"{shapes}: input {i} grad is {x.grad.dtype}, expected float32"
+        )
+        np.testing.assert_allclose(
+            x.grad.data,
+            t_grad.numpy(),
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"gradient of input {i} vs PyTorch, shapes {shapes}",
+        )
 
 
 def check_module_parity(
@@ -212,7 +232,9 @@ def check_module_parity(
     """
     if not HAVE_TORCH:
         pytest.skip("PyTorch is not installed (parity oracle)")
-    module.load_state_dict({k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()})
+    module.load_state_dict(
+        {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
+    )
     forward = forward or (lambda m, *xs: m(*xs))
     torch_forward = torch_forward or (lambda m, *xs: m(*xs))
     for mode in modes:
@@ -221,14 +243,25 @@ def check_module_parity(
         xs = [axon.Tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
         txs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
         outs = [o for o in _flat(forward(module, *xs)) if isinstance(o, axon.Tensor)]
-        t_outs = [o for o in _flat(torch_forward(torch_module, *txs)) if isinstance(o, torch.Tensor)]
+        t_outs = [
+            o for o in _flat(torch_forward(torch_module, *txs)) if isinstance(o, torch.Tensor)
+        ]
         assert len(outs) == len(t_outs), f"{mode}: {len(outs)} outputs vs PyTorch's {len(t_outs)}"
         for i, (o, t) in enumerate(zip(outs, t_outs, strict=True)):
-            assert o.shape == tuple(t.shape), f"{mode}: output {i} shape {o.shape} vs PyTorch {tuple(t.shape)}"
-            np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=rtol, atol=atol,
-                                       err_msg=f"{mode}: output {i} vs PyTorch")
+            assert o.shape == tuple(t.shape), (
+                f"{mode}: output {i} shape {o.shape} vs PyTorch {tuple(t.shape)}"
+            )
+            np.testing.assert_allclose(
+                o.data,
+                t.detach().numpy(),
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{mode}: output {i} vs PyTorch",
+            )
         rng = np.random.default_rng(seed)
-        pairs = [(o, t) for o, t in zip(outs, t_outs, strict=True) if o.requires_grad and t.requires_grad]
+        pairs = [
+            (o, t) for o, t in zip(outs, t_outs, strict=True) if o.requires_grad and t.requires_grad
+        ]
         upstream = [rng.standard_normal(o.shape).astype(np.float32) for o, _ in pairs]
         module.zero_grad()
         torch_module.zero_grad()
@@ -238,19 +271,36 @@ def check_module_parity(
         for i, (x, tx) in enumerate(zip(xs, txs, strict=True)):
             if tx.grad is not None:
                 assert x.grad is not None, f"{mode}: input {i} has no gradient"
-                np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=rtol, atol=atol,
-                                           err_msg=f"{mode}: gradient of input {i} vs PyTorch")
+                np.testing.assert_allclose(
+                    x.grad.data,
+                    tx.grad.numpy(),
+                    rtol=rtol,
+                    atol=atol,
+                    err_msg=f"{mode}: gradient of input {i} vs PyTorch",
+                )
         t_params = dict(torch_module.named_parameters())
         for name, p in module.named_parameters():
             tp = t_params[name]
             if tp.grad is None:
-                assert p.grad is None or not np.any(p.grad.data), f"{mode}: {name} should have no gradient"
+                assert p.grad is None or not np.any(p.grad.data), (
+                    f"{mode}: {name} should have no gradient"
+                )
                 continue
             assert p.grad is not None, f"{mode}: parameter {name} has no gradient"
-            np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=rtol, atol=atol,
-                                       err_msg=f"{mode}: gradient of {name} vs PyTorch")
+            np.testing.assert_allclose(
+                p.grad.data,
+                tp.grad.numpy(),
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{mode}: gradient of {name} vs PyTorch",
+            )
         for name, b in module.named_buffers():
             tb = dict(torch_module.named_buffers()).get(name)
             if tb is not None and tb.dtype.is_floating_point:
-                np.testing.assert_allclose(b.data, tb.numpy(), rtol=rtol, atol=atol,
-                                           err_msg=f"{mode}: buffer {name} vs PyTorch")
+                np.testing.assert_allclose(
+                    b.data,
+                    tb.numpy(),
+                    rtol=rtol,
+                    atol=atol,
+                    err_msg=f"{mode}: buffer {name} vs PyTorch",
+                )

@@ -1,17 +1,16 @@
 """axon: a deep-learning framework written from first principles on NumPy.
 
-    >>> import axon
-    >>> x = axon.randn(3, requires_grad=True)
-    >>> y = (x * x).sum()
-    >>> y.backward()          # x.grad == 2 * x
+>>> import axon
+>>> x = axon.randn(3, requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()          # x.grad == 2 * x
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from axon import backend as _backend  # noqa: F401  (tunes the allocator on import)
-from axon.autograd.profiler import profile
+from axon import backend as _backend
 from axon.autograd import (
     detect_anomaly,
     enable_grad,
@@ -20,6 +19,7 @@ from axon.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from axon.autograd.profiler import profile
 from axon.creation import (
     arange,
     empty,

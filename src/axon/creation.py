@@ -22,7 +22,9 @@ def _shape(size) -> tuple:
 
 
 def _new(array, requires_grad: bool) -> Tensor:
-    return Tensor._make(array).requires_grad_(requires_grad) if requires_grad else Tensor._make(array)
+    return (
+        Tensor._make(array).requires_grad_(requires_grad) if requires_grad else Tensor._make(array)
+    )
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -47,7 +47,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
         os.close(dir_fd)
 
 
-def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+def save(
+    state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, str] | None = None
+) -> None:
     """Save a flat ``{name: tensor or array}`` mapping to ``path`` (safetensors, atomic).
 
     Example::
@@ -55,7 +57,9 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
         axon.save(model.state_dict(), "model.safetensors")
     """
     if not isinstance(state_dict, Mapping):
-        raise TypeError(f"axon.save: expected a mapping of names to tensors, got {type(state_dict).__name__}")
+        raise TypeError(
+            f"axon.save: expected a mapping of names to tensors, got {type(state_dict).__name__}"
+        )
     arrays = {}
     for name, value in state_dict.items():
         if not isinstance(name, str):

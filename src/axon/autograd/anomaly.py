@@ -70,6 +70,5 @@ def check_finite(array, op_name: str, what: str, stack: str | None = None) -> No
     n_inf = int(np.isinf(array).sum())
     where = f"\nThe op was called at:\n{stack}" if stack else ""
     raise FloatingPointError(
-        f"{op_name}: {what} has {n_nan} NaN and {n_inf} Inf values "
-        f"(shape {array.shape}){where}"
+        f"{op_name}: {what} has {n_nan} NaN and {n_inf} Inf values (shape {array.shape}){where}"
     )

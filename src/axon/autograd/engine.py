@@ -89,7 +89,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     prof._depth += 1
     try:
         return _run_backward(
-            roots, root_grads, retain_graph, create_graph, capture, prof if prof._depth == 1 else None
+            roots,
+            root_grads,
+            retain_graph,
+            create_graph,
+            capture,
+            prof if prof._depth == 1 else None,
         )
     finally:
         prof._depth -= 1
@@ -156,7 +161,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture, prof):
             # One gradient per forward argument; trailing non-tensor arguments
             # (dims, flags) may be left out.
             missing = len(node.parents) - len(in_grads)
-            if missing < 0 or any(p is not None for p in node.parents[len(in_grads):]):
+            if missing < 0 or any(p is not None for p in node.parents[len(in_grads) :]):
                 raise RuntimeError(
                     f"{node.name} returned {len(in_grads)} gradients for "
                     f"{len(node.parents)} inputs (an axon bug: please report it)"
@@ -167,7 +172,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture, prof):
                     continue
                 g = _as_grad(g, meta, node)
                 if is_anomaly_enabled():
-                    check_finite(g.data, node.name, "an input gradient", getattr(node, "_stack", None))
+                    check_finite(
+                        g.data, node.name, "an input gradient", getattr(node, "_stack", None)
+                    )
                 _accumulate(buffers, parent[0], parent[1], g)
             if not retain_graph:
                 node._release()

@@ -32,6 +32,7 @@ in memory only if some backward needs it, and only until that backward ran.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ _RELEASED = object()  # marks a node whose saved arrays were freed by backward
 _GRAPH_ATTRS = frozenset(("parents", "needs_input_grad", "_input_meta", "_out_meta"))  # no arrays
 
 #: The open ``axon.autograd.profiler.profile``, or None (the only cost when off: this read).
-_PROFILER = None
+_PROFILER: Any = None
 
 
 class Function:

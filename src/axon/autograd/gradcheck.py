@@ -11,8 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, seed: int = 0) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
     """Check ``fn``'s analytical gradients against finite differences.
 
     Args:
@@ -55,8 +62,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             values = outputs_of(args)
         return sum(float(np.sum(v * values[k].data)) for v, k in zip(directions, keep, strict=True))
 
-    analytical = autograd_grad(outs, [inputs[i] for i in checked],
-                               [Tensor(v) for v in directions], allow_unused=True)
+    analytical = autograd_grad(
+        outs, [inputs[i] for i in checked], [Tensor(v) for v in directions], allow_unused=True
+    )
     for i, g in zip(checked, analytical, strict=True):
         x = inputs[i]
         numeric = np.zeros(x.shape)

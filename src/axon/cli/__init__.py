@@ -30,8 +30,13 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model from a TOML config")
     t.add_argument("config")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set optim.lr=3e-4")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set optim.lr=3e-4",
+    )
     t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run exactly")
     t.add_argument("--name", help="the run's name (default: the config's)")
 
@@ -64,17 +69,28 @@ def _user_errors() -> tuple:
     from axon.data.datasets import DownloadError
     from axon.train.checkpoint import CheckpointError
 
-    return (ConfigError, CheckpointError, DownloadError, FileNotFoundError, FileExistsError,
-            ImportError)
+    return (
+        ConfigError,
+        CheckpointError,
+        DownloadError,
+        FileNotFoundError,
+        FileExistsError,
+        ImportError,
+    )
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from axon.cli import commands
 
-    run = {"train": commands.cmd_train, "eval": commands.cmd_eval,
-           "generate": commands.cmd_generate, "datasets": commands.cmd_datasets,
-           "embed": commands.cmd_embed, "demo": commands.cmd_demo}[args.command]
+    run = {
+        "train": commands.cmd_train,
+        "eval": commands.cmd_eval,
+        "generate": commands.cmd_generate,
+        "datasets": commands.cmd_datasets,
+        "embed": commands.cmd_embed,
+        "demo": commands.cmd_demo,
+    }[args.command]
     try:
         return run(args)
     except _user_errors() as error:

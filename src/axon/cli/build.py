@@ -21,13 +21,22 @@ from axon import nn, optim
 from axon.cli.config import ConfigError, model_config_class
 from axon.data import DataLoader, TensorDataset, datasets
 from axon.data.windows import TokenWindows
+from axon.nn.module import Module
 from axon.ops.movement import reshape
 from axon.tensor import Tensor
-from axon.nn.module import Module
 from axon.train import Trainer
 from axon.train.callbacks import Callback
 
-CLASSIFY_SETS = ("digits", "mnist1d", "cifar10", "mnist", "fashion_mnist", "spirals", "moons", "xor")
+CLASSIFY_SETS = (
+    "digits",
+    "mnist1d",
+    "cifar10",
+    "mnist",
+    "fashion_mnist",
+    "spirals",
+    "moons",
+    "xor",
+)
 LM_SETS = ("shakespeare",)
 SEQ2SEQ_SETS = ("reversal", "addition")
 MODEL_CLASSES = {
@@ -59,7 +68,9 @@ def task_of(dataset: str) -> str:
         return "seq2seq"
     from axon.cli.config import _unknown
 
-    raise ConfigError("config: " + _unknown("data.dataset", dataset, CLASSIFY_SETS + LM_SETS + SEQ2SEQ_SETS))
+    raise ConfigError(
+        "config: " + _unknown("data.dataset", dataset, CLASSIFY_SETS + LM_SETS + SEQ2SEQ_SETS)
+    )
 
 
 def _classify_arrays(cfg) -> tuple[tuple, tuple]:
@@ -103,21 +114,36 @@ def build_data(cfg) -> Data:
         x, xv = _layout(x, kind), _layout(xv, kind)
         meta = {"num_classes": int(max(y.max(), yv.max())) + 1, "shape": x.shape[1:]}
         augment = _augmentation(d["dataset"]) if d["augment"] else None
-        return Data(task, DataLoader(TensorDataset(x, y, transform=augment), shuffle=True, **loader),
-                    DataLoader(TensorDataset(xv, yv), **loader), meta)
+        return Data(
+            task,
+            DataLoader(TensorDataset(x, y, transform=augment), shuffle=True, **loader),
+            DataLoader(TensorDataset(xv, yv), **loader),
+            meta,
+        )
     if task == "lm":
         text = datasets.load_shakespeare()
         train = TokenWindows(text.train, d["context"], d["stride"])
         val = TokenWindows(text.val, d["context"], d["context"], limit=d["val_windows"])
-        meta = {"vocab_size": len(text.tokenizer), "tokenizer": text.tokenizer, "context": d["context"]}
-        return Data(task, DataLoader(train, shuffle=True, drop_last=True, **loader),
-                    DataLoader(val, **loader), meta)
+        meta = {
+            "vocab_size": len(text.tokenizer),
+            "tokenizer": text.tokenizer,
+            "context": d["context"],
+        }
+        return Data(
+            task,
+            DataLoader(train, shuffle=True, drop_last=True, **loader),
+            DataLoader(val, **loader),
+            meta,
+        )
     make = getattr(datasets, d["dataset"])
     extra = {"max_len": d["max_len"]} if d["dataset"] == "reversal" else {"digits": d["digits"]}
     train = make(d["n_train"], seed=cfg["seed"], **extra)
     val = make(d["n_val"], seed=cfg["seed"] + 1, **extra)
     src, tgt = train.arrays
-    meta = {"vocab_size": len(datasets.synthetic.SEQ_VOCAB), "max_len": max(src.shape[1], tgt.shape[1])}
+    meta = {
+        "vocab_size": len(datasets.synthetic.SEQ_VOCAB),
+        "max_len": max(src.shape[1], tgt.shape[1]),
+    }
     return Data(task, DataLoader(train, shuffle=True, **loader), DataLoader(val, **loader), meta)
 
 
@@ -129,8 +155,12 @@ def build_model(cfg, data: Data) -> Module:
     meta = data.meta
     if data.task == "classify":
         shape = meta["shape"]
-        inferred = {"in_features": int(np.prod(shape)), "out_features": meta["num_classes"],
-                    "num_classes": meta["num_classes"], "seq_len": int(np.prod(shape))}
+        inferred = {
+            "in_features": int(np.prod(shape)),
+            "out_features": meta["num_classes"],
+            "num_classes": meta["num_classes"],
+            "seq_len": int(np.prod(shape)),
+        }
         if len(shape) == 3:
             inferred |= {"in_channels": shape[0], "image_size": shape[1]}
     elif data.task == "lm":
@@ -177,16 +207,19 @@ def build_scheduler(cfg, optimizer, steps_per_epoch: int):
     if o["schedule"] == "constant":
         return None
     if o["schedule"] == "warmup_cosine":
-        return sched.WarmupCosine(optimizer, warmup_steps=o["warmup_steps"], total_steps=total,
-                                  min_lr=o["min_lr"])
+        return sched.WarmupCosine(
+            optimizer, warmup_steps=o["warmup_steps"], total_steps=total, min_lr=o["min_lr"]
+        )
     if o["schedule"] == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=total, eta_min=o["min_lr"])
     if o["schedule"] == "step":
         return sched.StepLR(optimizer, step_size=o["step_size"], gamma=o["gamma"])
     from axon.cli.config import _unknown
 
-    raise ConfigError("config: " + _unknown("optim.schedule", o["schedule"],
-                                            ["constant", "warmup_cosine", "cosine", "step"]))
+    raise ConfigError(
+        "config: "
+        + _unknown("optim.schedule", o["schedule"], ["constant", "warmup_cosine", "cosine", "step"])
+    )
 
 
 # ------------------------------------------------------------------ task trainers
@@ -221,8 +254,11 @@ def build_trainer(cfg, data: Data, model, run_dir=None, progress=None, report_ex
     if t["early_stopping"]:
         from axon.train.callbacks import EarlyStopping
 
-        callbacks.append(EarlyStopping(monitor=t["monitor"], patience=t["early_stopping"],
-                                       restore_best_weights=True))
+        callbacks.append(
+            EarlyStopping(
+                monitor=t["monitor"], patience=t["early_stopping"], restore_best_weights=True
+            )
+        )
     if t["checkpoint_every"]:
         from axon.train.callbacks import ModelCheckpoint
 
@@ -236,12 +272,27 @@ def build_trainer(cfg, data: Data, model, run_dir=None, progress=None, report_ex
     metrics = ("loss", "accuracy", "perplexity") if data.task == "lm" else ("loss", "accuracy")
     loss = _flat_cross_entropy if data.task in ("lm", "seq2seq") else nn.CrossEntropyLoss()
     return kind(
-        model, optimizer, loss, data.train, data.val, scheduler=scheduler, callbacks=callbacks,
-        max_epochs=t["max_epochs"] or None, max_steps=t["max_steps"] or None,
-        grad_clip=t["grad_clip"] or None, grad_accumulation=t["grad_accumulation"],
-        metrics=metrics, log_every=t["log_every"], eval_every=t["eval_every"] or None,
-        seed=cfg["seed"], progress=t["progress"] if progress is None else progress,
-        config=cfg, report_extras=report_extras,
-        **({"run_dir": run_dir} if run_dir is not None else
-           {"name": cfg["name"], "runs_root": cfg["runs_dir"]}),
+        model,
+        optimizer,
+        loss,
+        data.train,
+        data.val,
+        scheduler=scheduler,
+        callbacks=callbacks,
+        max_epochs=t["max_epochs"] or None,
+        max_steps=t["max_steps"] or None,
+        grad_clip=t["grad_clip"] or None,
+        grad_accumulation=t["grad_accumulation"],
+        metrics=metrics,
+        log_every=t["log_every"],
+        eval_every=t["eval_every"] or None,
+        seed=cfg["seed"],
+        progress=t["progress"] if progress is None else progress,
+        config=cfg,
+        report_extras=report_extras,
+        **(
+            {"run_dir": run_dir}
+            if run_dir is not None
+            else {"name": cfg["name"], "runs_root": cfg["runs_dir"]}
+        ),
     )

@@ -27,15 +27,24 @@ def _print_metrics(title: str, logs: dict) -> None:
     print(f"{title}: {shown}", flush=True)
 
 
-def sample_text(model, tokenizer, prompt: str, tokens: int, temperature: float = 0.8,
-                top_k: int = 0, top_p: float | None = None, seed: int | None = 0) -> str:
+def sample_text(
+    model,
+    tokenizer,
+    prompt: str,
+    tokens: int,
+    temperature: float = 0.8,
+    top_k: int = 0,
+    top_p: float | None = None,
+    seed: int | None = 0,
+) -> str:
     """Generate ``tokens`` characters after ``prompt`` with a character-level model."""
     unknown = sorted(set(prompt) - set(tokenizer.stoi))
     if unknown:
         raise ConfigError(f"generate: the prompt has characters the model never saw: {unknown}")
     idx = np.array([tokenizer.encode(prompt)], dtype=np.int64)  # (1, T)
-    out = model.generate(idx, tokens, temperature=temperature, top_k=top_k or None, top_p=top_p,
-                         seed=seed)
+    out = model.generate(
+        idx, tokens, temperature=temperature, top_k=top_k or None, top_p=top_p, seed=seed
+    )
     return tokenizer.decode(out.data[0].tolist())
 
 
@@ -49,8 +58,9 @@ def run_training(cfg, resume: str | None = None, progress=None) -> dict:
     _print_metrics("final", logs)
     if data.task == "lm":
         g = cfg["generate"]
-        text = sample_text(model, data.meta["tokenizer"], g["prompt"], g["tokens"], g["temperature"],
-                           g["top_k"])
+        text = sample_text(
+            model, data.meta["tokenizer"], g["prompt"], g["tokens"], g["temperature"], g["top_k"]
+        )
         print("--- sample ---\n" + text + "\n--------------", flush=True)
         trainer.add_report_section("Generated sample", text)
         trainer.write_report()
@@ -83,7 +93,9 @@ def _load_run(run_dir) -> tuple[dict, Data, Module]:
         raise ConfigError(f"{run_dir!s}: not a run directory (no config.json)")
     cfg = validate(json.loads(path.read_text()))
     data, model = _setup(cfg)
-    ckpt = load_checkpoint(run_dir, "best" if (Path(run_dir) / "checkpoints/best").exists() else "last")
+    ckpt = load_checkpoint(
+        run_dir, "best" if (Path(run_dir) / "checkpoints/best").exists() else "last"
+    )
     model.load_state_dict(ckpt.model)
     model.eval()
     return cfg, data, model
@@ -106,11 +118,23 @@ def cmd_eval(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    cfg, data, model = _load_run(args.run_dir)
+    _cfg, data, model = _load_run(args.run_dir)
     if data.task != "lm":
-        raise ConfigError(f"generate: {args.run_dir!s} holds a {data.task} model, not a language model")
-    print(sample_text(model, data.meta["tokenizer"], args.prompt, args.tokens, args.temperature,
-                      args.top_k or 0, args.top_p, args.seed))
+        raise ConfigError(
+            f"generate: {args.run_dir!s} holds a {data.task} model, not a language model"
+        )
+    print(
+        sample_text(
+            model,
+            data.meta["tokenizer"],
+            args.prompt,
+            args.tokens,
+            args.temperature,
+            args.top_k or 0,
+            args.top_p,
+            args.seed,
+        )
+    )
     return 0
 
 
@@ -121,8 +145,10 @@ def cmd_datasets(args) -> int:
     for info in datasets.available():
         size = "-" if info.bytes_on_disk is None else f"{info.bytes_on_disk / 1e6:.1f} MB"
         shapes = str(getattr(info, "shapes", ""))[:31]
-        print(f"{info.name:<15}{'yes' if info.offline else 'no':<9}{info.n_examples or 0:>10,}  "
-              f"{shapes:<32}{size:>12}")
+        print(
+            f"{info.name:<15}{'yes' if info.offline else 'no':<9}{info.n_examples or 0:>10,}  "
+            f"{shapes:<32}{size:>12}"
+        )
     return 0
 
 
@@ -142,11 +168,23 @@ DEMO_CNN = {
 }
 DEMO_GPT = {
     "name": "demo-gpt-shakespeare",
-    "data": {"dataset": "shakespeare", "batch_size": 32, "context": 64, "stride": 32,
-             "val_windows": 256},
+    "data": {
+        "dataset": "shakespeare",
+        "batch_size": 32,
+        "context": 64,
+        "stride": 32,
+        "val_windows": 256,
+    },
     "model": {"kind": "gpt", "n_layer": 3, "n_head": 4, "n_embd": 128, "dropout": 0.0},
-    "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.1, "betas": [0.9, 0.99],
-              "schedule": "warmup_cosine", "warmup_steps": 100, "min_lr": 3e-4},
+    "optim": {
+        "name": "adamw",
+        "lr": 3e-3,
+        "weight_decay": 0.1,
+        "betas": [0.9, 0.99],
+        "schedule": "warmup_cosine",
+        "warmup_steps": 100,
+        "min_lr": 3e-4,
+    },
     "train": {"max_steps": 2000, "max_minutes": 3.3, "eval_every": 300, "grad_clip": 1.0},
     "generate": {"prompt": "ROMEO:", "tokens": 300, "temperature": 0.8},
 }

@@ -36,7 +36,9 @@ class TokenWindows(Dataset):
         return len(self.starts)
 
     def get_batch(self, indices):
-        window = self.stream[self.starts[np.asarray(indices)][:, None] + np.arange(self.context + 1)]
+        window = self.stream[
+            self.starts[np.asarray(indices)][:, None] + np.arange(self.context + 1)
+        ]
         return Tensor._make(window[:, :-1]), Tensor._make(window[:, 1:])  # (B, T) each
 
     def __getitem__(self, i):

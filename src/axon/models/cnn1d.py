@@ -27,7 +27,9 @@ class CNN1dConfig:
         if self.n_layers < 1 or self.channels < 1 or self.kernel_size < 1:
             raise ValueError(f"CNN1dConfig: sizes must be positive, got {self}")
         if self.out_len() < 1:
-            raise ValueError(f"CNN1dConfig: {self.n_layers} layers shrink length {self.seq_len} to nothing")
+            raise ValueError(
+                f"CNN1dConfig: {self.n_layers} layers shrink length {self.seq_len} to nothing"
+            )
 
     def out_len(self) -> int:
         length = self.seq_len
@@ -45,8 +47,12 @@ class CNN1d(nn.Module):
         layers: list[nn.Module] = []
         in_channels = 1
         for _ in range(c.n_layers):
-            layers += [nn.Conv1d(in_channels, c.channels, c.kernel_size, stride=2,
-                                 padding=c.kernel_size // 2), nn.ReLU()]
+            layers += [
+                nn.Conv1d(
+                    in_channels, c.channels, c.kernel_size, stride=2, padding=c.kernel_size // 2
+                ),
+                nn.ReLU(),
+            ]
             in_channels = c.channels
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(c.dropout)

@@ -84,7 +84,9 @@ class ModuleList(Module):
             self.add_module(str(i), m)
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleList is a container; call its modules in your own forward()")
+        raise NotImplementedError(
+            "ModuleList is a container; call its modules in your own forward()"
+        )
 
 
 class ModuleDict(Module):
@@ -128,4 +130,6 @@ class ModuleDict(Module):
             self.add_module(k, m)
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleDict is a container; call its modules in your own forward()")
+        raise NotImplementedError(
+            "ModuleDict is a container; call its modules in your own forward()"
+        )

@@ -87,7 +87,9 @@ def wrap_for_backward_hooks(module, args: tuple):
     if grad_pos:
         # positions among the tensor inputs, as grad_input is indexed
         order = [tensor_pos.index(i) for i in grad_pos]
-        wrapped = BackwardHookInputs.apply(*(args[i] for i in grad_pos), state=state, positions=order)
+        wrapped = BackwardHookInputs.apply(
+            *(args[i] for i in grad_pos), state=state, positions=order
+        )
         for i, t in zip(grad_pos, wrapped, strict=True):
             args[i] = t
 

@@ -94,7 +94,11 @@ class Module:
                 )
         for store in ("_parameters", "_buffers", "_modules"):
             if store in self.__dict__ and name in self.__dict__[store]:
-                if store == "_buffers" and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
+                if (
+                    store == "_buffers"
+                    and (value is None or isinstance(value, Tensor))
+                    and not isinstance(value, Parameter)
+                ):
                     self._buffers[name] = value
                     return
                 del self.__dict__[store][name]
@@ -130,7 +134,9 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not learned; ``persistent=False`` keeps it out of state_dict."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+            )
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if persistent:
@@ -146,7 +152,9 @@ class Module:
     register_module = add_module
 
     # ------------------------------------------------------------ iteration
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, Module]]:
         """Every module in the tree (self first), each once, with its dotted name."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -180,7 +188,9 @@ class Module:
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs; a parameter shared by two modules appears once."""
         yield from self._named_members("_parameters", prefix, recurse)
 
@@ -199,7 +209,9 @@ class Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
-                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule {part!r} ({target!r})")
+                raise AttributeError(
+                    f"get_submodule: {type(module).__name__} has no submodule {part!r} ({target!r})"
+                )
             module = module._modules[part]
         return module
 

@@ -30,7 +30,9 @@ def summarize(model, example_inputs: tuple, input_shape=None) -> str:
         n_params = sum(p.numel() for p in module.parameters(recurse=False))
 
         def record(mod, args, output, name=name, n_params=n_params):
-            rows.append((name or type(mod).__name__, type(mod).__name__, _shape_of(output), n_params))
+            rows.append(
+                (name or type(mod).__name__, type(mod).__name__, _shape_of(output), n_params)
+            )
 
         handles.append(module.register_forward_hook(record))
     try:
@@ -44,7 +46,11 @@ def summarize(model, example_inputs: tuple, input_shape=None) -> str:
     header = f"{'Layer (type)':<40}{'Output shape':<28}{'Param #':>12}"
     lines = [header, "=" * len(header)]
     for name, kind, shape, n in rows:
-        lines.append(f"{f'{name} ({kind})':<40}{str(shape):<28}{n:>12,}")
-    lines += ["=" * len(header), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}"]
+        lines.append(f"{f'{name} ({kind})':<40}{shape!s:<28}{n:>12,}")
+    lines += [
+        "=" * len(header),
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+    ]
     return "\n".join(lines)

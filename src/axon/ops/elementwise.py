@@ -380,7 +380,9 @@ class Maximum(Function):
     def backward(self, grad):
         (share_a,) = self.saved_tensors
         ga = sum_to_shape(grad * share_a, self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(grad * (1 - share_a), self.shapes[1]) if self.needs_input_grad[1] else None
+        gb = (
+            sum_to_shape(grad * (1 - share_a), self.shapes[1]) if self.needs_input_grad[1] else None
+        )
         return ga, gb
 
 

@@ -23,7 +23,9 @@ class MatMul(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         if b.ndim == 2 and a.ndim > 2:  # (..., n, k) x (k, m): one GEMM over all rows
-            return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+            return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(
+                a.shape[:-1] + b.shape[-1:]
+            )
         return parallel.matmul(a, b)
 
     def backward(self, grad):
@@ -51,7 +53,9 @@ def matmul(a, b):
     """
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}"
+        )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:

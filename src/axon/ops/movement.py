@@ -136,7 +136,9 @@ def expand(x, *shape):
     if lead < 0:
         raise ValueError(f"expand: target {shape} has fewer dims than the tensor's shape {x.shape}")
     if -1 in shape[:lead]:
-        raise ValueError(f"expand: -1 can't size a new leading dim (target {shape}, shape {x.shape})")
+        raise ValueError(
+            f"expand: -1 can't size a new leading dim (target {shape}, shape {x.shape})"
+        )
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, s in enumerate(x.shape):
         if s != 1 and s != full[lead + i]:
@@ -277,7 +279,9 @@ class Cat(Function):
         pre = (slice(None),) * self.dim
         return tuple(
             grad[pre + (slice(int(lo), int(hi)),)] if need else None
-            for lo, hi, need in zip(self.bounds[:-1], self.bounds[1:], self.needs_input_grad, strict=True)
+            for lo, hi, need in zip(
+                self.bounds[:-1], self.bounds[1:], self.needs_input_grad, strict=True
+            )
         )
 
 
@@ -289,7 +293,10 @@ def cat(tensors, dim: int = 0):
     ndim = tensors[0].ndim
     d = _dim("cat", dim, ndim)
     for t in tensors:
-        if t.ndim != ndim or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]:
+        if (
+            t.ndim != ndim
+            or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]
+        ):
             raise ValueError(
                 f"cat: shapes {[t.shape for t in tensors]} must match except in dim {dim}"
             )
@@ -330,7 +337,9 @@ def split(x, split_size_or_sections, dim: int = 0):
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} don't add up to {n} (dim {dim} of shape {x.shape})")
+            raise ValueError(
+                f"split: sizes {sizes} don't add up to {n} (dim {dim} of shape {x.shape})"
+            )
     return Split.apply(x, sizes, d)
 
 
@@ -360,7 +369,9 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
     """
     x = as_tensor(x)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: {pad} must hold a (left, right) pair per padded dim of shape {x.shape}")
+        raise ValueError(
+            f"pad: {pad} must hold a (left, right) pair per padded dim of shape {x.shape}"
+        )
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -368,7 +379,9 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
         return PadConstant.apply(x, tuple(widths), value)
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if np_mode is None:
-        raise ValueError(f"pad: unknown mode {mode!r}; use constant, reflect, replicate or circular")
+        raise ValueError(
+            f"pad: unknown mode {mode!r}; use constant, reflect, replicate or circular"
+        )
     out = x
     for d, (lo, hi) in enumerate(widths):
         if lo or hi:
@@ -411,7 +424,9 @@ def masked_fill(x, mask, value):
     try:
         np.broadcast_shapes(mask.shape, x.shape)
     except ValueError:
-        raise ValueError(f"masked_fill: mask of shape {mask.shape} doesn't broadcast to {x.shape}") from None
+        raise ValueError(
+            f"masked_fill: mask of shape {mask.shape} doesn't broadcast to {x.shape}"
+        ) from None
     if isinstance(value, Tensor) and not value.requires_grad:
         value = value.item()
     if not isinstance(value, Tensor):

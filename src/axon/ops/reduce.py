@@ -73,7 +73,9 @@ class Amax(Function):
 
     def forward(self, x, dims, keepdim):
         if x.size == 0:
-            raise ValueError(f"{'amax' if self.take_max else 'amin'}: empty tensor of shape {x.shape}")
+            raise ValueError(
+                f"{'amax' if self.take_max else 'amin'}: empty tensor of shape {x.shape}"
+            )
         reduce = np.max if self.take_max else np.min
         out = reduce(x, axis=dims, keepdims=True)
         is_extreme = x == out
@@ -124,7 +126,9 @@ class SumToShape(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1
         )
-        return np.sum(grad, axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+        return (
+            np.sum(grad, axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+        )
 
     def backward(self, grad):
         from axon.ops.movement import expand
@@ -210,7 +214,9 @@ def _arg(op, reducer):
         return Tensor._make(reducer(x.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     arg.__name__ = op
-    arg.__doc__ = f"Index of the {'largest' if 'max' in op else 'smallest'} value (int64; no gradient)."
+    arg.__doc__ = (
+        f"Index of the {'largest' if 'max' in op else 'smallest'} value (int64; no gradient)."
+    )
     return arg
 
 
