@@ -338,3 +338,15 @@ def test_containers_register_like_torch():
 
 def model_names(m):
     return [n for n, _ in m.named_children()]
+
+
+def test_registering_replaces_a_plain_attribute_of_the_same_name():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = None  # filled in later, as PyTorch code often does
+            self.head = nn.Linear(2, 3)
+
+    net = Net()
+    assert isinstance(net.head, nn.Linear)
+    assert [name for name, _ in net.named_parameters()] == ["head.weight", "head.bias"]
